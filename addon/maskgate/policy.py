@@ -1,0 +1,199 @@
+"""Load rules/*.yaml into a validated, immutable `Policy`.
+
+Detection is data: which entity types count, how sure a detector must be, which
+secret formats exist. This module turns the YAML into typed values once, and every
+problem it finds names the file and the key, so a typo never silently weakens
+protection.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules" / "default.yaml"
+"""The shipped policy (in a source checkout and in an editable install)."""
+
+_TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*[A-Z0-9]$")
+
+
+class PolicyError(ValueError):
+    """A rules file is unreadable or invalid; the message names file, key and problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretPattern:
+    """A secret format that detect-secrets does not know, as a regular expression.
+
+    When the expression has a group named ``secret``, only that group is masked;
+    otherwise the whole match is.
+    """
+
+    id: str
+    entity_type: str
+    regex: re.Pattern[str]
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class PiiRules:
+    language: str
+    spacy_model: str
+    entities: Mapping[str, float]
+    """Entity type -> the minimum score at which a Presidio result counts."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRules:
+    detect_secrets_plugins: tuple[Mapping[str, Any], ...]
+    """Plugin settings in detect-secrets' own form: ``{"name": ..., **options}``."""
+    patterns: tuple[SecretPattern, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    source: str
+    hosts: tuple[str, ...]
+    pii: PiiRules
+    secrets: SecretRules
+    max_body_bytes: int
+    analysis_timeout_ms: int
+
+
+def load_policy(path: str | Path = DEFAULT_RULES) -> Policy:
+    """Read and validate one rules file."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise PolicyError(f"{path}: cannot read: {e.strerror or e}") from None
+    except yaml.YAMLError as e:
+        raise PolicyError(f"{path}: not valid YAML: {e}") from None
+    return parse_policy(raw, str(path))
+
+
+def parse_policy(raw: Any, source: str) -> Policy:
+    """Validate an already-parsed rules document; `source` names it in errors."""
+    doc = _Section(raw, source, "")
+    doc.only("version", "hosts", "pii", "secrets", "limits")
+    if doc.get("version", int) != 1:
+        raise doc.error("version", "must be 1")
+    pii = doc.section("pii")
+    pii.only("language", "spacy_model", "entities")
+    entities = pii.section("entities")
+    secrets = doc.section("secrets")
+    secrets.only("detect_secrets", "patterns")
+    limits = doc.section("limits")
+    limits.only("max_body_kb", "analysis_timeout_ms")
+    return Policy(
+        source=source,
+        hosts=tuple(h.lower() for h in doc.str_list("hosts")),
+        pii=PiiRules(
+            language=pii.get("language", str),
+            spacy_model=pii.get("spacy_model", str),
+            entities={name: entities.score(name) for name in entities.type_names()},
+        ),
+        secrets=SecretRules(
+            detect_secrets_plugins=_detect_secrets_plugins(secrets),
+            patterns=_secret_patterns(secrets),
+        ),
+        max_body_bytes=limits.positive_int("max_body_kb") * 1024,
+        analysis_timeout_ms=limits.positive_int("analysis_timeout_ms"),
+    )
+
+
+def _detect_secrets_plugins(secrets: _Section) -> tuple[Mapping[str, Any], ...]:
+    plugins = []
+    for i, item in enumerate(secrets.list("detect_secrets")):
+        entry = _Section(item, secrets.source, f"{secrets.key('detect_secrets')}[{i}]")
+        entry.get("name", str)
+        plugins.append(dict(entry.raw))
+    return tuple(plugins)
+
+
+def _secret_patterns(secrets: _Section) -> tuple[SecretPattern, ...]:
+    patterns = []
+    seen: set[str] = set()
+    for i, item in enumerate(secrets.list("patterns")):
+        entry = _Section(item, secrets.source, f"{secrets.key('patterns')}[{i}]")
+        entry.only("id", "type", "regex", "score")
+        rule_id = entry.get("id", str)
+        if rule_id in seen:
+            raise entry.error("id", f"duplicate rule id {rule_id!r}")
+        seen.add(rule_id)
+        entity_type = entry.get("type", str)
+        if not _TYPE_NAME.match(entity_type):
+            raise entry.error("type", f"{entity_type!r} must be UPPER_SNAKE_CASE")
+        try:
+            regex = re.compile(entry.get("regex", str))
+        except re.error as e:
+            raise entry.error("regex", f"invalid regular expression: {e}") from None
+        patterns.append(SecretPattern(rule_id, entity_type, regex, entry.score("score")))
+    return tuple(patterns)
+
+
+class _Section:
+    """One mapping of the YAML document, with its dotted key for error messages."""
+
+    def __init__(self, raw: Any, source: str, prefix: str) -> None:
+        if not isinstance(raw, dict):
+            where = prefix or "top level"
+            raise PolicyError(f"{source}: {where}: must be a mapping, got {type(raw).__name__}")
+        self.raw, self.source, self.prefix = raw, source, prefix
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def error(self, name: str, problem: str) -> PolicyError:
+        return PolicyError(f"{self.source}: {self.key(name)}: {problem}")
+
+    def only(self, *allowed: str) -> None:
+        for name in self.raw:
+            if name not in allowed:
+                raise self.error(str(name), f"unknown key (expected one of: {', '.join(allowed)})")
+
+    def get(self, name: str, kind: type | tuple[type, ...]) -> Any:
+        if name not in self.raw:
+            raise self.error(name, "missing")
+        value = self.raw[name]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            expected = " or ".join(k.__name__ for k in kinds)
+            raise self.error(name, f"must be {expected}, got {type(value).__name__}")
+        return value
+
+    def section(self, name: str) -> _Section:
+        return _Section(self.get(name, dict), self.source, self.key(name))
+
+    def list(self, name: str) -> list[Any]:
+        return self.get(name, list)
+
+    def str_list(self, name: str) -> list[str]:
+        values = self.list(name)
+        for i, v in enumerate(values):
+            if not isinstance(v, str) or not v:
+                raise self.error(f"{name}[{i}]", "must be a non-empty string")
+        return values
+
+    def type_names(self) -> list[str]:
+        for name in self.raw:
+            if not isinstance(name, str) or not _TYPE_NAME.match(name):
+                raise self.error(str(name), "entity type must be UPPER_SNAKE_CASE")
+        return list(self.raw)
+
+    def score(self, name: str) -> float:
+        value = self.get(name, (int, float))
+        if not 0 <= value <= 1:
+            raise self.error(name, "must be a number between 0 and 1")
+        return float(value)
+
+    def positive_int(self, name: str) -> int:
+        value = self.get(name, int)
+        if value <= 0:
+            raise self.error(name, "must be a positive integer")
+        return value
