@@ -1,0 +1,72 @@
+"""Value <-> placeholder mapping for one request.
+
+Placeholders look like ``[[PERSON_1]]``: one counter per entity type, numbered in the
+order values are first met, so the same conversation masks to the same bytes on every
+turn (which keeps the provider's prompt cache warm). Placeholder-shaped text that the
+user wrote is reserved up front, so an issued placeholder never equals it and an answer
+that quotes it is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+PLACEHOLDER_SHAPE = re.compile(r"\[\[([A-Z][A-Z0-9_]*?)_(\d+)\]\]")
+"""Anything shaped like one of our placeholders, issued by us or not."""
+
+
+@dataclass(frozen=True, slots=True)
+class VaultEntry:
+    placeholder: str
+    value: str
+    entity_type: str
+    secret: bool
+
+
+class Vault:
+    """The placeholders issued for one request, and the originals they stand for."""
+
+    def __init__(self, reserved: Iterable[str] = ()) -> None:
+        self._by_value: dict[str, VaultEntry] = {}
+        self._by_placeholder: dict[str, VaultEntry] = {}
+        self._counters: dict[str, int] = {}
+        self._reserved = frozenset(reserved)
+
+    def placeholder_for(self, value: str, entity_type: str, *, secret: bool = False) -> str:
+        """The placeholder of `value`, issuing the next free one on first sight.
+
+        A value keeps the placeholder (and type) it got first, wherever it appears again.
+        """
+        entry = self._by_value.get(value)
+        if entry is None:
+            n = self._counters.get(entity_type, 0)
+            while True:
+                n += 1
+                placeholder = f"[[{entity_type}_{n}]]"
+                if placeholder not in self._reserved:
+                    break
+            self._counters[entity_type] = n
+            entry = VaultEntry(placeholder, value, entity_type, secret)
+            self._by_value[value] = entry
+            self._by_placeholder[placeholder] = entry
+        return entry.placeholder
+
+    def lookup(self, placeholder: str) -> VaultEntry | None:
+        """The entry behind a placeholder we issued, or None."""
+        return self._by_placeholder.get(placeholder)
+
+    def is_reserved(self, placeholder: str) -> bool:
+        """True for placeholder-shaped text the user wrote themselves."""
+        return placeholder in self._reserved
+
+    def __len__(self) -> int:
+        return len(self._by_placeholder)
+
+    def __iter__(self) -> Iterator[VaultEntry]:
+        return iter(self._by_placeholder.values())
+
+    def __repr__(self) -> str:
+        # Never show the values: a vault may end up in a log or a traceback.
+        return f"<Vault {len(self)} placeholders>"

@@ -1,0 +1,39 @@
+from maskgate.vault import PLACEHOLDER_SHAPE, Vault
+
+
+def test_numbering_is_per_type_and_by_first_sight():
+    vault = Vault()
+    assert vault.placeholder_for("a@x.io", "EMAIL_ADDRESS") == "[[EMAIL_ADDRESS_1]]"
+    assert vault.placeholder_for("Jane", "PERSON") == "[[PERSON_1]]"
+    assert vault.placeholder_for("b@x.io", "EMAIL_ADDRESS") == "[[EMAIL_ADDRESS_2]]"
+    assert vault.placeholder_for("a@x.io", "EMAIL_ADDRESS") == "[[EMAIL_ADDRESS_1]]"
+    assert len(vault) == 3
+
+
+def test_a_value_keeps_its_first_type():
+    vault = Vault()
+    first = vault.placeholder_for("Jordan", "PERSON")
+    assert vault.placeholder_for("Jordan", "LOCATION") == first
+    assert vault.lookup(first).entity_type == "PERSON"
+
+
+def test_reserved_placeholders_are_skipped_and_not_ours():
+    vault = Vault(reserved={"[[PERSON_1]]", "[[PERSON_3]]"})
+    assert vault.placeholder_for("Ann", "PERSON") == "[[PERSON_2]]"
+    assert vault.placeholder_for("Bob", "PERSON") == "[[PERSON_4]]"
+    assert vault.lookup("[[PERSON_1]]") is None
+    assert vault.is_reserved("[[PERSON_1]]")
+
+
+def test_lookup_and_repr_do_not_show_values():
+    vault = Vault()
+    p = vault.placeholder_for("hunter2-secret", "PASSWORD", secret=True)
+    entry = vault.lookup(p)
+    assert entry.value == "hunter2-secret" and entry.secret
+    assert "hunter2" not in repr(vault)
+
+
+def test_placeholder_shape():
+    assert PLACEHOLDER_SHAPE.fullmatch("[[EMAIL_ADDRESS_12]]").groups() == ("EMAIL_ADDRESS", "12")
+    for not_ours in ("[[person_1]]", "[PERSON_1]", "[[PERSON]]", "[[_1]]"):
+        assert not PLACEHOLDER_SHAPE.fullmatch(not_ours)
