@@ -5,6 +5,7 @@ STAMP     := $(VENV)/.installed
 HOST      ?= 127.0.0.1
 PORT      ?= 8080
 PYTEST_ARGS ?=
+MITMDUMP_ARGS ?=
 
 .PHONY: setup run test lint lock clean
 
@@ -20,7 +21,7 @@ $(STAMP): pyproject.toml requirements/lock.txt requirements/model.txt scripts/fi
 	@touch $@
 
 run: $(STAMP)
-	$(BIN)/maskgate run --host $(HOST) --port $(PORT)
+	$(BIN)/maskgate run --host $(HOST) --port $(PORT) -- $(MITMDUMP_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check addon tests scripts

@@ -162,7 +162,9 @@ class MaskGate:
 def _parse_body(request: http.Request, limit: int) -> dict[str, Any]:
     """The request's JSON object, or a `Refusal` saying why it cannot be inspected."""
     if request.raw_content is None:
-        raise Refusal(413, "maskgate_body_not_buffered", "the request body was streamed and cannot be inspected.")
+        raise Refusal(
+            413, "maskgate_body_not_buffered", "the request body was streamed and cannot be inspected."
+        )
     if len(request.raw_content) > limit:
         raise Refusal(413, "maskgate_body_too_large", f"the request body is larger than {limit // 1024} KB.")
     try:
@@ -177,7 +179,9 @@ def _parse_body(request: http.Request, limit: int) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise Refusal(400, "maskgate_invalid_utf8", "the request body is not valid UTF-8.") from None
     except ValueError as e:
-        raise Refusal(400, "maskgate_invalid_json", f"the request body is not valid JSON ({_json_problem(e)}).") from None
+        raise Refusal(
+            400, "maskgate_invalid_json", f"the request body is not valid JSON ({_json_problem(e)})."
+        ) from None
     if not isinstance(body, dict):
         raise Refusal(400, "maskgate_invalid_json", "the request body is not a JSON object.")
     return body

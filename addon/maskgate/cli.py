@@ -28,7 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     run.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     run.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
-    run.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules file (default: the shipped one)")
+    run.add_argument(
+        "--rules", type=Path, default=DEFAULT_RULES, help="rules file (default: the shipped one)"
+    )
     run.add_argument("mitmdump_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     return _run(args.host, args.port, args.rules, _after_dashes(args.mitmdump_args))
@@ -76,7 +78,7 @@ def _run_mitmdump(args: list[str]) -> None:
     from maskgate.addon import MaskGate
 
     class MaskGateDump(dump.DumpMaster):
-        def __init__(self, options, **kwargs) -> None:  # noqa: ANN001 - mitmproxy's signature
+        def __init__(self, options, **kwargs) -> None:
             super().__init__(options, **kwargs)
             self.addons.add(MaskGate())
 

@@ -41,8 +41,12 @@ def test_every_role_and_text_part_is_masked():
     assert body["messages"][2]["content"][0]["text"] == "my key [[OPENAI_API_KEY_1]]"
     assert body["messages"][4]["content"] == "result for [[EMAIL_ADDRESS_1]]"
     assert body["messages"][4]["tool_call_id"] == "call_1"
-    assert {f.path for f in findings} >= {"messages[0].content", "messages[1].content[0].text",
-                                          "messages[3].refusal", "messages[4].content"}
+    assert {f.path for f in findings} >= {
+        "messages[0].content",
+        "messages[1].content[0].text",
+        "messages[3].refusal",
+        "messages[4].content",
+    }
     assert len(vault) == 3
 
 
@@ -83,10 +87,15 @@ def test_tool_call_arguments_are_masked_inside_values_and_stay_valid_json():
     args = json.dumps({"to": "John O'Neil", "note": 'say "hi" to jane@corp.example \\ ok', "n": 2})
     body = _request(
         {"role": "user", "content": "hi"},
-        {"role": "assistant", "content": None,
-         "tool_calls": [{"id": "call_9", "type": "function", "function": {"name": "send", "arguments": args}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_9", "type": "function", "function": {"name": "send", "arguments": args}}
+            ],
+        },
         {"role": "assistant", "function_call": {"name": "legacy", "arguments": '{"card": 4111111111111111}'}},
-    )  # fmt: skip
+    )
     mask_chat_request(body, fake_detect)
     masked = json.loads(body["messages"][1]["tool_calls"][0]["function"]["arguments"])
     assert masked == {"to": "[[PERSON_1]]", "note": 'say "hi" to [[EMAIL_ADDRESS_1]] \\ ok', "n": 2}
@@ -96,8 +105,14 @@ def test_tool_call_arguments_are_masked_inside_values_and_stay_valid_json():
 
 
 def test_arguments_that_are_not_json_are_masked_as_text():
-    body = _request({"role": "assistant", "tool_calls": [
-        {"id": "c", "type": "function", "function": {"name": "f", "arguments": '{"to": "Jane Doe'}}]})  # fmt: skip
+    body = _request(
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"id": "c", "type": "function", "function": {"name": "f", "arguments": '{"to": "Jane Doe'}}
+            ],
+        }
+    )
     mask_chat_request(body, fake_detect)
     assert body["messages"][0]["tool_calls"][0]["function"]["arguments"] == '{"to": "[[PERSON_1]]'
 
@@ -107,7 +122,9 @@ def test_images_audio_model_and_unknown_fields_pass_unchanged():
     audio = {"type": "input_audio", "input_audio": {"data": "Ann", "format": "wav"}}
     body = _request(
         {"role": "user", "content": [{"type": "text", "text": "Ann"}, image, audio]},
-        model="Ann", temperature=0.2, x_unknown={"deep": [1, 2.5, None, True]},
+        model="Ann",
+        temperature=0.2,
+        x_unknown={"deep": [1, 2.5, None, True]},
     )
     before = copy.deepcopy(body)
     mask_chat_request(body, fake_detect)
@@ -134,21 +151,38 @@ def test_user_written_placeholders_are_never_confused_with_ours():
 
 
 def test_answers_are_restored_in_every_choice_and_field():
-    body = _request({"role": "user", "content": 'John O\'Neil, jane@corp.example, Jane Doe, password: x"\\y'})
+    body = _request({"role": "user", "content": "John O'Neil, jane@corp.example, Jane Doe, password: x\"\\y"})
     vault, _ = mask_chat_request(body, fake_detect)
     args = json.dumps({"who": "[[PERSON_1]]", "mail": "[[EMAIL_ADDRESS_1]]", "pw": "[[PASSWORD_1]]"})
     answer = _answer(
-        {"role": "assistant", "content": "Hi [[PERSON_2]]", "refusal": None,
-         "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": args}}]},
-        {"role": "assistant", "content": [{"type": "text", "text": "[[PERSON_1]]"}], "refusal": "[[PERSON_2]]"},
-        {"role": "assistant", "content": None, "function_call": {"name": "g", "arguments": '{"a": "[[PERSON_1]]"}'}},
-    )  # fmt: skip
+        {
+            "role": "assistant",
+            "content": "Hi [[PERSON_2]]",
+            "refusal": None,
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": args}}
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": [{"type": "text", "text": "[[PERSON_1]]"}],
+            "refusal": "[[PERSON_2]]",
+        },
+        {
+            "role": "assistant",
+            "content": None,
+            "function_call": {"name": "g", "arguments": '{"a": "[[PERSON_1]]"}'},
+        },
+    )
     before = copy.deepcopy(answer)
     tally = restore_chat_response(answer, vault)
     first, second, third = (c["message"] for c in answer["choices"])
     assert first["content"] == "Hi Jane Doe"
     assert json.loads(first["tool_calls"][0]["function"]["arguments"]) == {
-        "who": "John O'Neil", "mail": "jane@corp.example", "pw": 'x"\\y'}  # fmt: skip
+        "who": "John O'Neil",
+        "mail": "jane@corp.example",
+        "pw": 'x"\\y',
+    }
     assert second["content"][0]["text"] == "John O'Neil" and second["refusal"] == "Jane Doe"
     assert json.loads(third["function_call"]["arguments"]) == {"a": "John O'Neil"}
     assert answer["id"] == before["id"] and answer["usage"] == before["usage"]
@@ -165,9 +199,27 @@ def test_invented_placeholders_are_left_and_counted():
     assert tally.unresolved == {"[[PERSON_7]]": 1}
 
 
-_pieces = st.sampled_from(["Jane Doe", "John O'Neil", "Zoë Müller", "a.b@c.io", KEY, " ", "\n", '"', "\\",
-                           "[[", "]]", "[[PERSON_1]]", "x", "Ünïcode ✓", "{}", "Annual",
-                           'password: p"w\\d\\u00e9 '])  # fmt: skip
+_pieces = st.sampled_from(
+    [
+        "Jane Doe",
+        "John O'Neil",
+        "Zoë Müller",
+        "a.b@c.io",
+        KEY,
+        " ",
+        "\n",
+        '"',
+        "\\",
+        "[[",
+        "]]",
+        "[[PERSON_1]]",
+        "x",
+        "Ünïcode ✓",
+        "{}",
+        "Annual",
+        'password: p"w\\d\\u00e9 ',
+    ]
+)
 
 
 @given(st.lists(_pieces, max_size=12).map("".join))
@@ -177,10 +229,18 @@ def test_round_trip_through_an_echoing_model_is_exact(text):
     vault, _ = mask_chat_request(body, fake_detect)
     masked = body["messages"][0]["content"]
     answer = _answer(
-        {"role": "assistant", "content": masked,
-         "tool_calls": [{"id": "c", "type": "function",
-                         "function": {"name": "echo", "arguments": json.dumps({"echo": masked})}}]},
-    )  # fmt: skip
+        {
+            "role": "assistant",
+            "content": masked,
+            "tool_calls": [
+                {
+                    "id": "c",
+                    "type": "function",
+                    "function": {"name": "echo", "arguments": json.dumps({"echo": masked})},
+                }
+            ],
+        },
+    )
     restore_chat_response(answer, vault)
     message = answer["choices"][0]["message"]
     assert message["content"] == text

@@ -1,0 +1,227 @@
+"""The addon's hooks, driven with mitmproxy's own test helpers and the real detector."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import time
+from pathlib import Path
+
+import pytest
+from mitmproxy import http
+from mitmproxy.test import taddons, tflow
+
+from maskgate import addon as addon_module
+from maskgate.addon import MaskGate
+from maskgate.policy import DEFAULT_RULES
+
+URL = "https://api.openai.com/v1/chat/completions"
+EMAIL = "dana.whitfield@example.org"
+NAME = "Dana Whitfield"
+PROMPT = f"Please write a short note to {NAME} at {EMAIL} about Friday."
+
+
+@pytest.fixture(scope="module")
+def gate():
+    """One addon with a loaded detector, shared by the tests of this module."""
+    gate = MaskGate()
+    with taddons.context(gate) as tctx:
+        tctx.configure(gate)
+        gate._detector.result(timeout=120)
+        yield gate, tctx
+
+
+def _chat(content, url=URL, method="POST", headers=None) -> http.HTTPFlow:
+    body = (
+        content
+        if isinstance(content, bytes)
+        else json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}]}).encode()
+    )
+    request = http.Request.make(method, url, body, {"content-type": "application/json", **(headers or {})})
+    return tflow.tflow(req=request)
+
+
+def _answer(flow: http.HTTPFlow, content: str, headers=None, status=200) -> None:
+    body = {
+        "id": "chatcmpl-9",
+        "object": "chat.completion",
+        "model": "gpt-4o-mini",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 9, "total_tokens": 18},
+    }
+    flow.response = http.Response.make(
+        status, json.dumps(body).encode(), {"content-type": "application/json", **(headers or {})}
+    )
+
+
+def _sent_text(flow: http.HTTPFlow) -> str:
+    return flow.request.get_text()
+
+
+def test_guarded_request_is_masked_and_annotated(gate):
+    addon, _ = gate
+    flow = _chat(PROMPT)
+    asyncio.run(addon.request(flow))
+    sent = _sent_text(flow)
+    assert NAME not in sent and EMAIL not in sent
+    assert "[[PERSON_1]]" in sent and "[[EMAIL_ADDRESS_1]]" in sent
+    assert flow.request.headers["accept-encoding"] == "identity"
+    assert flow.response is None
+    assert flow.marked == ":shield:"
+    assert "PERSON" in flow.comment and "EMAIL_ADDRESS" in flow.comment
+    saved = json.dumps(flow.get_state(), default=repr)
+    assert NAME not in saved and EMAIL not in saved and "Dana" not in flow.comment
+
+
+def test_json_answer_is_restored_and_state_freed(gate):
+    addon, _ = gate
+    flow = _chat(PROMPT)
+    asyncio.run(addon.request(flow))
+    _answer(flow, "Dear [[PERSON_1]], I wrote to [[EMAIL_ADDRESS_1]].")
+    addon.response(flow)
+    body = json.loads(flow.response.content)
+    assert body["choices"][0]["message"]["content"] == f"Dear {NAME}, I wrote to {EMAIL}."
+    assert body["id"] == "chatcmpl-9" and body["usage"]["total_tokens"] == 18
+    assert int(flow.response.headers["content-length"]) == len(flow.response.raw_content)
+    assert "2 restored" in flow.comment
+    assert flow.id not in addon._masked
+
+
+def test_compressed_bodies_both_ways(gate):
+    addon, _ = gate
+    raw = json.dumps({"model": "m", "messages": [{"role": "user", "content": PROMPT}]}).encode()
+    flow = _chat(gzip.compress(raw), headers={"content-encoding": "gzip"})
+    asyncio.run(addon.request(flow))
+    assert flow.request.headers["content-encoding"] == "gzip"
+    assert EMAIL.encode() not in gzip.decompress(flow.request.raw_content)
+    _answer(flow, "to [[EMAIL_ADDRESS_1]]")
+    flow.response.encode("gzip")
+    addon.response(flow)
+    assert json.loads(flow.response.get_text())["choices"][0]["message"]["content"] == f"to {EMAIL}"
+
+
+@pytest.mark.parametrize(
+    ("url", "method"),
+    [
+        ("https://api.openai.com/v1/embeddings", "POST"),
+        ("https://example.com/v1/chat/completions", "POST"),
+        ("https://api.openai.com.evil.example/v1/chat/completions", "POST"),
+        (URL, "GET"),
+    ],
+)
+def test_other_hosts_paths_and_methods_are_untouched(gate, url, method):
+    addon, _ = gate
+    flow = _chat(PROMPT, url=url, method=method)
+    before = flow.request.get_state()
+    asyncio.run(addon.request(flow))
+    assert flow.request.get_state() == before
+    assert flow.response is None and not flow.marked and not flow.comment
+
+
+def test_request_with_nothing_detected_is_forwarded_byte_for_byte(gate):
+    addon, _ = gate
+    raw = b'{"model": "gpt-4o-mini",  "messages": [{"role": "user", "content": "What is 2 + 2?"}],'
+    raw += b' "temperature": 0.70}'
+    flow = _chat(raw)
+    asyncio.run(addon.request(flow))
+    assert flow.request.raw_content == raw
+    assert "accept-encoding" not in flow.request.headers
+    assert flow.response is None and not flow.marked
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "code"),
+    [
+        (b'{"messages": [', {}, 400, "maskgate_invalid_json"),
+        (b"\xff\xfe{}", {}, 400, "maskgate_invalid_utf8"),
+        (b"[1, 2]", {}, 400, "maskgate_invalid_json"),
+        (
+            b'{"messages": [], "messages": [{"role": "user", "content": "x"}]}',
+            {},
+            400,
+            "maskgate_invalid_json",
+        ),
+        (b"not gzip at all", {"content-encoding": "gzip"}, 400, "maskgate_bad_encoding"),
+    ],
+)
+def test_unreadable_bodies_are_refused_not_forwarded(gate, body, headers, status, code):
+    addon, _ = gate
+    flow = _chat(body, headers=headers)
+    asyncio.run(addon.request(flow))
+    assert flow.response is not None and flow.response.status_code == status
+    error = json.loads(flow.response.content)["error"]
+    assert error["code"] == code and error["message"].startswith("maskgate: ")
+    assert set(error) == {"message", "type", "code", "param"}
+    assert flow.marked == ":no_entry:" and code in flow.comment
+
+
+def test_detector_failure_and_timeout_fail_closed(gate, monkeypatch, tmp_path: Path):
+    addon, tctx = gate
+
+    def broken(body, detector):
+        raise RuntimeError(f"boom with {EMAIL}")
+
+    monkeypatch.setattr(addon_module, "_mask_and_encode", broken)
+    flow = _chat(PROMPT)
+    asyncio.run(addon.request(flow))
+    assert flow.response.status_code == 503
+    assert json.loads(flow.response.content)["error"]["code"] == "maskgate_detection_failed"
+    assert EMAIL not in flow.response.get_text() and EMAIL not in flow.comment
+
+    rules = tmp_path / "slow.yaml"
+    rules.write_text(
+        DEFAULT_RULES.read_text().replace("analysis_timeout_ms: 20000", "analysis_timeout_ms: 50")
+    )
+    tctx.configure(addon, maskgate_rules=str(rules))
+    try:
+        addon._detector.result(timeout=120)
+        monkeypatch.setattr(addon_module, "_mask_and_encode", lambda body, d: time.sleep(0.5))
+        flow = _chat(PROMPT)
+        asyncio.run(addon.request(flow))
+        assert flow.response.status_code == 503
+        assert json.loads(flow.response.content)["error"]["code"] == "maskgate_analysis_timeout"
+    finally:
+        tctx.configure(addon, maskgate_rules=str(DEFAULT_RULES))
+        addon._detector.result(timeout=120)
+
+
+def test_body_over_the_limit_is_refused(gate, tmp_path: Path):
+    addon, tctx = gate
+    rules = tmp_path / "small.yaml"
+    rules.write_text(DEFAULT_RULES.read_text().replace("max_body_kb: 8192", "max_body_kb: 1"))
+    tctx.configure(addon, maskgate_rules=str(rules))
+    try:
+        flow = _chat("x" * 2000)
+        asyncio.run(addon.request(flow))
+        assert flow.response.status_code == 413
+        assert json.loads(flow.response.content)["error"]["code"] == "maskgate_body_too_large"
+    finally:
+        tctx.configure(addon, maskgate_rules=str(DEFAULT_RULES))
+        addon._detector.result(timeout=120)
+
+
+def test_invalid_rules_are_rejected_with_file_and_key(gate, tmp_path: Path):
+    addon, tctx = gate
+    rules = tmp_path / "bad.yaml"
+    rules.write_text(DEFAULT_RULES.read_text().replace("max_body_kb: 8192", "max_body_kb: -1"))
+    with pytest.raises(Exception, match=r"bad\.yaml: limits\.max_body_kb: must be a positive integer"):
+        tctx.configure(addon, maskgate_rules=str(rules))
+
+
+def test_upstream_errors_pass_through_and_disconnects_free_state(gate):
+    addon, _ = gate
+    flow = _chat(PROMPT)
+    asyncio.run(addon.request(flow))
+    flow.response = http.Response.make(429, b'{"error": {"message": "slow down [[PERSON_1]]"}}')
+    addon.response(flow)
+    assert flow.response.content == b'{"error": {"message": "slow down [[PERSON_1]]"}}'
+    assert "upstream error 429" in flow.comment
+
+    flow = _chat(PROMPT)
+    asyncio.run(addon.request(flow))
+    assert flow.id in addon._masked
+    addon.error(flow)
+    assert flow.id not in addon._masked
