@@ -1,0 +1,506 @@
+"""The streaming restorer: whatever the deltas and the network reads, the client reads
+exactly the original text, in well-formed events, with nothing held back too long."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from maskgate.restore.sse import SseRestorer
+from maskgate.restore.text import IncrementalRestorer, PlaceholderTails, RestoreTally, restore_text
+from maskgate.vault import Vault
+
+USER_WRITTEN = "[[PERSON_1]]"
+"""Placeholder-shaped text from the user's own request: reserved, so ours start at PERSON_2."""
+
+VALUES = [
+    ("Jane Doe", "PERSON"),
+    ("Zoë Müller", "PERSON"),
+    ("jane.doe@example.org", "EMAIL_ADDRESS"),
+    ('p"w\\d€', "PASSWORD"),
+]
+
+PIECES = [
+    *(value for value, _ in VALUES),
+    " ",
+    "\n",
+    "x",
+    "é✓",
+    "[",
+    "[[",
+    "]",
+    "]]",
+    "[1, 2]",
+    "[[1, 2], [3]]",
+    "[[PERS",
+    "[[PERSON_9]]",  # made up by the model: stays, counted unresolved
+    "[[NOTOURS_1]]",  # not our type either
+    USER_WRITTEN,  # quoted from the request: stays, not counted
+]
+
+ENVELOPE = {
+    "id": "chatcmpl-9x",
+    "object": "chat.completion.chunk",
+    "created": 1733000000,
+    "model": "gpt-4o-mini",
+}
+_LINES = re.compile(r"\r\n|\r|\n")
+
+
+def make_vault() -> Vault:
+    vault = Vault(reserved={USER_WRITTEN})
+    for value, entity_type in VALUES:
+        vault.placeholder_for(value, entity_type, secret=entity_type == "PASSWORD")
+    return vault
+
+
+def mask(text: str, vault: Vault) -> str:
+    """What the model says when it repeats `text`: our placeholders instead of the values."""
+    for entry in vault:
+        text = text.replace(entry.value, entry.placeholder)
+    return text
+
+
+def mask_json(value: object, vault: Vault) -> object:
+    """Tool arguments as the model writes them back: placeholders inside the JSON values."""
+    if isinstance(value, str):
+        return mask(value, vault)
+    if isinstance(value, dict):
+        return {key: mask_json(item, vault) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_json(item, vault) for item in value]
+    return value
+
+
+def expected_tally(texts: list[str], vault: Vault) -> RestoreTally:
+    """The tally the buffered JSON path gives for the same masked texts."""
+    tally = RestoreTally()
+    for text in texts:
+        restore_text(text, vault, tally)
+    return tally
+
+
+def chunk(index: int, delta: dict, finish: str | None = None) -> dict:
+    return {
+        **ENVELOPE,
+        "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}],
+    }
+
+
+USAGE = {
+    **ENVELOPE,
+    "choices": [],
+    "usage": {"prompt_tokens": 9, "completion_tokens": 12, "total_tokens": 21},
+}
+
+
+def sse(events: list[dict | str], newline: str = "\n") -> bytes:
+    """The body an OpenAI-style server sends for these chunks ("[DONE]" as is)."""
+    out = []
+    for event in events:
+        data = (
+            event if isinstance(event, str) else json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+        )
+        out.append(f"data: {data}{newline}{newline}")
+    return "".join(out).encode()
+
+
+def split(text: str, cuts: set[int] | list[int]) -> list[str]:
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(text)), len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def completion(contents: dict[int, list[str]], order: list[int]) -> list[dict | str]:
+    """A chat.completion.chunk stream: role chunks, content deltas of the choices in `order`,
+    one finish chunk per choice, a usage chunk, [DONE]."""
+    events: list[dict | str] = [chunk(i, {"role": "assistant", "content": ""}) for i in contents]
+    queues = {i: list(deltas) for i, deltas in contents.items()}
+    for i in order:
+        events.append(chunk(i, {"content": queues[i].pop(0)}))
+    events += [chunk(i, {}, "stop") for i in contents]
+    return [*events, USAGE, "[DONE]"]
+
+
+def run(reads: list[bytes], vault: Vault, tally: RestoreTally | None = None) -> list[bytes]:
+    """Feed the reads and the final b"" as mitmproxy does; the output of each call."""
+    restorer = SseRestorer(vault, tally if tally is not None else RestoreTally())
+    outputs = []
+    for data in [*reads, b""]:
+        out = restorer(data)
+        assert out != b"", "b'' mid-stream ends an HTTP/1.1 response"
+        outputs.append(out if isinstance(out, bytes) else b"".join(out))
+    return outputs
+
+
+def cut_bytes(stream: bytes, cuts: set[int] | list[int]) -> list[bytes]:
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(stream)), len(stream)]
+    return [stream[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def payloads(stream: bytes) -> list[str]:
+    """The data of each event, read the way an SSE client reads them; no unterminated rest."""
+    lines = _LINES.split(stream.decode())
+    events, data = [], []
+    for line in lines[:-1]:
+        if not line:
+            if data:
+                events.append("\n".join(data))
+            data = []
+        elif line.startswith("data:"):
+            data.append(line[6:] if line.startswith("data: ") else line[5:])
+    assert lines[-1] == "" and not data, "the stream ends inside an event"
+    return events
+
+
+def content_of(stream: bytes, index: int = 0) -> str:
+    """The `delta.content` of choice `index` so far, from complete events only."""
+    text = ""
+    for data in payloads(stream):
+        for choice in json.loads(data)["choices"] if data != "[DONE]" else ():
+            if choice["index"] == index:
+                text += choice.get("delta", {}).get("content") or ""
+    return text
+
+
+@dataclass
+class ClientView:
+    """What a client assembles from the events, checked for a valid sequence on the way."""
+
+    content: dict[int, str] = field(default_factory=dict)
+    arguments: dict[tuple[int, int], str] = field(default_factory=dict)
+    finished: set[int] = field(default_factory=set)
+
+
+def client_view(stream: bytes) -> ClientView:
+    events = payloads(stream)
+    assert events.count("[DONE]") == 1 and events[-1] == "[DONE]", "[DONE] must be the last event"
+    assert stream.rstrip(b"\r\n").endswith(b"data: [DONE]"), "nothing may follow [DONE]"
+    view = ClientView()
+    for data in events[:-1]:
+        body = json.loads(data)
+        for choice in body["choices"]:
+            i, delta = choice["index"], choice.get("delta") or {}
+            text = delta.get("content") or ""
+            for call in delta.get("tool_calls") or []:
+                args = call.get("function", {}).get("arguments") or ""
+                view.arguments[(i, call["index"])] = view.arguments.get((i, call["index"]), "") + args
+                text += args
+            assert not (text and i in view.finished), "text after the finish_reason of its choice"
+            view.content[i] = view.content.get(i, "") + (delta.get("content") or "")
+            if choice.get("finish_reason"):
+                view.finished.add(i)
+    return view
+
+
+texts = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
+
+
+# --- the incremental text restorer on its own ---
+
+
+@given(texts, st.data(), st.booleans())
+def test_pieces_joined_equal_whole_text_restore_with_same_tally(text, data, nothing_issued):
+    """Also with an empty vault, where nothing is held and split unknown ids must still count."""
+    vault = Vault() if nothing_issued else make_vault()
+    masked = mask(text, vault)
+    pieces = split(masked, data.draw(st.sets(st.integers(1, max(1, len(masked) - 1)))))
+    tally = RestoreTally()
+    restorer = IncrementalRestorer(vault, tally, PlaceholderTails(vault))
+    out = "".join(restorer.feed(piece) for piece in pieces) + restorer.flush()
+    assert out == text
+    assert tally == expected_tally([masked], vault)
+
+
+@pytest.mark.parametrize("vault", [Vault(), make_vault()], ids=["nothing issued", "issued"])
+def test_unknown_ids_split_anywhere_are_counted_once(vault):
+    text = "a [[[PERSON_9]] [[[[NOTOURS_1]]] [[PERSON_1]] [[PERSON_2]]"
+    expected = expected_tally([text], vault)
+    for one in range(len(text) + 1):
+        for two in range(one, len(text) + 1):
+            tally = RestoreTally()
+            restorer = IncrementalRestorer(vault, tally, PlaceholderTails(vault))
+            pieces = [text[:one], text[one:two], text[two:]]
+            out = "".join(restorer.feed(piece) for piece in pieces) + restorer.flush()
+            assert out == restore_text(text, vault, RestoreTally())
+            assert tally == expected, (one, two)
+
+
+def test_hold_back_is_only_what_can_still_become_ours():
+    vault = make_vault()
+    tails = PlaceholderTails(vault)
+    assert tails.longest == len("[[EMAIL_ADDRESS_1]]")
+    for text, held in [
+        ("a [", "["),
+        ("a [[", "[["),
+        ("a [[[", "[["),
+        ("a [[PERS", "[[PERS"),
+        ("a [[PERSON_2", "[[PERSON_2"),
+        ("a [[PERSON_2]", "[[PERSON_2]"),
+        ("a [[PERSON_2]]", ""),
+        ("a [[PERSON_9", ""),
+        ("a [[NOTOURS_", ""),
+        ("a [1", ""),
+        ("[[1, 2], [", "["),
+        ("a [[EMAIL_ADDRESS_1]", "[[EMAIL_ADDRESS_1]"),
+    ]:
+        assert text[tails.hold_from(text) :] == held, text
+    assert PlaceholderTails(Vault()).hold_from("a [[") == 4  # nothing issued: nothing held
+
+
+# --- whole streams ---
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(texts, min_size=2, max_size=2),
+    st.data(),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_two_choices_round_trip_whatever_the_deltas_and_the_reads(originals, data, newline):
+    vault = make_vault()
+    masked = [mask(text, vault) for text in originals]
+    contents = {}
+    for i, text in enumerate(masked):
+        one_char = data.draw(st.booleans(), label=f"one-char deltas {i}")
+        cuts = range(len(text)) if one_char else data.draw(st.sets(st.integers(1, max(1, len(text) - 1))))
+        contents[i] = split(text, cuts)
+    order = data.draw(st.permutations([i for i, deltas in contents.items() for _ in deltas]), label="order")
+    stream = sse(completion(contents, order), newline)
+    reads = cut_bytes(stream, data.draw(st.sets(st.integers(1, max(1, len(stream) - 1)), max_size=40)))
+    tally = RestoreTally()
+    view = client_view(b"".join(run(reads, vault, tally)))
+    assert [view.content.get(i, "") for i in (0, 1)] == originals
+    assert view.finished == {0, 1}
+    assert tally == expected_tally(masked, vault)
+
+
+RECORDED_TEXT = (
+    'Hi Jane Doe [1, 2] [[PERSON_9]], mail jane.doe@example.org, pw p"w\\d€ [[NOTOURS_1]] ' + USER_WRITTEN
+)
+RECORDED_DELTAS = [
+    "Hi",
+    " [",
+    "[PERSON",
+    "_2]",
+    "] [",
+    "1, 2] [[PERSON_",
+    "9]], mail [[",
+    "EMAIL_ADDRESS_1]],",
+]
+
+
+def recorded_stream(newline: str) -> tuple[bytes, list[str]]:
+    """A fixed stream whose placeholders are split inside their brackets, two choices."""
+    vault = make_vault()
+    rest = mask(RECORDED_TEXT, vault)[len("".join(RECORDED_DELTAS)) :]
+    first = [*RECORDED_DELTAS, *split(rest, [4, 5, 9, 13])]
+    second = split(mask("Zoë Müller [[", vault), [1, 2, 3])
+    order = [0] * 3 + [1] * 2 + [0] * (len(first) - 3) + [1] * (len(second) - 2)
+    stream = sse(completion({0: first, 1: second}, order), newline)
+    return stream, [RECORDED_TEXT, "Zoë Müller [["]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_every_split_of_a_recorded_stream_into_two_reads(newline):
+    vault = make_vault()
+    stream, originals = recorded_stream(newline)
+    assert mask(RECORDED_TEXT, vault).startswith("".join(RECORDED_DELTAS))
+    for cut in range(len(stream) + 1):
+        view = client_view(b"".join(run([stream[:cut], stream[cut:]], vault)))
+        assert [view.content[0], view.content[1]] == originals, cut
+
+
+TOOL_ARGS = [
+    {"to": "jane.doe@example.org", "subject": "Hi Jane Doe", "password": 'p"w\\d€', "list": [[1, 2], [3]]},
+    {"to": "Zoë Müller", "note": "[[PERSON_9]] wrote [", "n": 3},
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_parallel_tool_calls_round_trip_as_json(data):
+    vault = make_vault()
+    masked = [json.dumps(mask_json(args, vault), ensure_ascii=False) for args in TOOL_ARGS]
+    events: list[dict | str] = [chunk(0, {"role": "assistant", "content": None})]
+    deltas = {}
+    for k, text in enumerate(masked):
+        header = {
+            "index": k,
+            "id": f"call_{k}",
+            "type": "function",
+            "function": {"name": "send", "arguments": ""},
+        }
+        events.append(chunk(0, {"tool_calls": [header]}))
+        deltas[k] = split(text, data.draw(st.sets(st.integers(1, len(text) - 1)), label=f"cuts {k}"))
+    for k in data.draw(st.permutations([k for k, parts in deltas.items() for _ in parts]), label="order"):
+        args = {"index": k, "function": {"arguments": deltas[k].pop(0)}}
+        events.append(chunk(0, {"tool_calls": [args]}))
+    events += [chunk(0, {}, "tool_calls"), USAGE, "[DONE]"]
+    stream = sse(events)
+    reads = cut_bytes(stream, data.draw(st.sets(st.integers(1, len(stream) - 1), max_size=30)))
+    tally = RestoreTally()
+    view = client_view(b"".join(run(reads, vault, tally)))
+    assert [json.loads(view.arguments[(0, k)]) for k in (0, 1)] == TOOL_ARGS
+    assert tally.unresolved == {"[[PERSON_9]]": 1}
+
+
+def test_hold_back_with_one_char_deltas_never_exceeds_the_longest_placeholder():
+    vault = make_vault()
+    longest = PlaceholderTails(vault).longest
+    original = "".join(PIECES)
+    masked = mask(original, vault)
+    events = completion({0: list(masked)}, [0] * len(masked))
+    restorer = SseRestorer(vault, RestoreTally())
+    sent, received = "", b""
+    for event in events:
+        received += restorer(sse([event]))
+        if isinstance(event, dict) and event["choices"] and "content" in event["choices"][0]["delta"]:
+            sent += event["choices"][0]["delta"]["content"]
+        so_far = content_of(received)
+        assert any(
+            restore_text(sent[: len(sent) - k], vault, RestoreTally()) == so_far for k in range(longest)
+        )
+    assert client_view(received).content[0] == original
+
+
+@pytest.mark.parametrize(
+    ("deltas", "proof", "released"),
+    [
+        (["x = [", "1, 2]"], 1, "x = [1, 2]"),
+        (["m = [", "[", "1, 2], [3]]"], 2, "m = [[1, 2], [3]]"),
+        (["see [[", "NOTOURS_1]]"], 1, "see [[NOTOURS_1]]"),
+        (["see [[PERSON_", "9]]"], 1, "see [[PERSON_9]]"),
+    ],
+)
+def test_brackets_that_cannot_become_ours_are_released_at_once(deltas, proof, released):
+    vault = make_vault()
+    restorer = SseRestorer(vault, RestoreTally())
+    out = b""
+    for i, delta in enumerate(deltas):
+        out += restorer(sse([chunk(0, {"content": delta})]))
+        text = content_of(out)
+        if i >= proof:
+            assert text == released
+        else:
+            assert released.startswith(text) and len(text) < len(released)
+
+
+def test_unchanged_events_pass_byte_for_byte():
+    vault = make_vault()
+    odd = (
+        b": keep-alive\n\n"
+        b"event: message\nid: 7\nretry: 3000\n"
+        b'data: {"id": "c", "choices": [{"index": 0, "delta": {"content": "caf\\u00e9 [1]"}}], "x": 1.0}\n\n'
+        b"data: not json [[PERSON_2]]\n\n"
+    )
+    changed = sse([chunk(0, {"content": "Hi [[PERSON_2]]"})])
+    plain = sse([chunk(0, {"content": "bye"}, "stop"), USAGE, "[DONE]"])
+    stream = odd + changed + plain
+    out = b"".join(run(cut_bytes(stream, range(0, len(stream), 5)), vault))
+    assert out.startswith(odd) and out.endswith(plain)
+    assert json.loads(payloads(out)[-4])["choices"][0]["delta"]["content"] == "Hi Jane Doe"
+    assert out.count(b"\n") == stream.count(b"\n")
+
+
+def test_nothing_to_send_is_an_empty_list_never_empty_bytes():
+    vault = make_vault()
+    assert SseRestorer(vault, RestoreTally())(b"") == []
+    restorer = SseRestorer(vault, RestoreTally())
+    assert restorer(b"data: {") == []
+    assert restorer(b'"choices": []}\n') == []
+    assert restorer(b"\n") == b'data: {"choices": []}\n\n'
+
+
+def test_held_text_goes_into_the_finish_event_adding_fields_it_lacks():
+    vault = make_vault()
+    call = {
+        "index": 0,
+        "id": "call_0",
+        "type": "function",
+        "function": {"name": "f", "arguments": '{"a": "['},
+    }
+    stream = sse(
+        [chunk(0, {"content": "Dear [["}), chunk(0, {"tool_calls": [call]}), chunk(0, {}, "stop"), "[DONE]"]
+    )
+    events = payloads(b"".join(run([stream], vault)))
+    finish = json.loads(events[-2])["choices"][0]
+    assert finish["finish_reason"] == "stop"
+    assert finish["delta"] == {"content": "[[", "tool_calls": [{"index": 0, "function": {"arguments": "["}}]}
+
+
+def test_held_text_goes_out_before_done_in_a_chunk_like_the_last_one():
+    vault = make_vault()
+    stream = sse([chunk(1, {"content": "Dear [[PERS"}), "[DONE]"], "\r\n")
+    out = b"".join(run([stream], vault))
+    events = payloads(out)
+    assert json.loads(events[0])["choices"][0]["delta"]["content"] == "Dear "
+    extra = json.loads(events[1])
+    assert {k: extra[k] for k in ENVELOPE} == ENVELOPE
+    assert extra["choices"] == [{"index": 1, "delta": {"content": "[[PERS"}, "finish_reason": None}]
+    assert out.endswith(b"\r\n\r\ndata: [DONE]\r\n\r\n")
+
+
+def test_end_of_stream_without_done_flushes_held_text():
+    vault = make_vault()
+    stream = sse([chunk(0, {"content": "Hi [[PERSON_2]] and [[PERS"})])
+    out = b"".join(run([stream], vault))
+    assert content_of(out) == "Hi Jane Doe and [[PERS"
+
+
+def test_end_of_stream_flushes_into_an_unterminated_last_event():
+    vault = make_vault()
+    head = sse([chunk(0, {"content": "a [["})])
+    tail = json.dumps(chunk(0, {"content": "PERSON_2]] b [["})).encode()
+    out = b"".join(run([head, b"data: " + tail], vault))
+    assert out.endswith(b'b [["},"logprobs":null,"finish_reason":null}]}')
+    assert content_of(out + b"\n\n") == "a Jane Doe b [["
+
+
+def test_end_of_stream_passes_a_truncated_event_after_the_held_text():
+    vault = make_vault()
+    stream = sse([chunk(0, {"content": "a [[EMAIL"})]) + b'data: {"id": "chatcmpl-9x", "choi'
+    out = b"".join(run([stream], vault))
+    assert out.endswith(b'\n\ndata: {"id": "chatcmpl-9x", "choi')
+    events = payloads(out[: out.rindex(b"data: ")])
+    assert [json.loads(p)["choices"][0]["delta"]["content"] for p in events] == ["a ", "[[EMAIL"]
+
+
+def test_multi_line_data_comments_and_event_lines_at_every_split():
+    vault = make_vault()
+    stream = (
+        b": comment\r\nevent: chunk\r\n"
+        b'data: {"choices": [{"index": 0,\r\n'
+        b'data: "delta": {"refusal": "no, [[PERSON_3]]", "reasoning_content": "[[PERSON_2]]"}}]}\r\n\r\n'
+    )
+    for cut in range(len(stream) + 1):
+        tally = RestoreTally()
+        out = b"".join(run([stream[:cut], stream[cut:]], vault, tally))
+        lines = out.split(b"\r\n")
+        assert lines[:2] == [b": comment", b"event: chunk"] and lines[3:] == [b"", b""], cut
+        delta = json.loads(lines[2].removeprefix(b"data: "))["choices"][0]["delta"]
+        assert delta == {"refusal": "no, Zoë Müller", "reasoning_content": "Jane Doe"}
+        assert tally.restored == {"[[PERSON_3]]": 1, "[[PERSON_2]]": 1}
+
+
+def test_a_lone_surrogate_escape_survives_rewriting():
+    vault = make_vault()
+    stream = b'data: {"choices": [{"index": 0, "delta": {"content": "\\ud83d [[PERSON_2]]"}}]}\n\n'
+    out = b"".join(run([stream], vault))
+    assert content_of(out) == "\ud83d Jane Doe"
+
+
+def test_unknown_and_user_written_placeholders_stay():
+    vault = make_vault()
+    deltas = ["[[PERSON_", "9]] [[N", "OTOURS_1]] [", "[PERSON_1]]"]
+    tally = RestoreTally()
+    stream = sse(completion({0: deltas}, [0] * len(deltas)))
+    view = client_view(b"".join(run([stream], vault, tally)))
+    assert view.content[0] == "".join(deltas)
+    assert tally.unresolved == {"[[PERSON_9]]": 1, "[[NOTOURS_1]]": 1}
+    assert tally.restored == {}
