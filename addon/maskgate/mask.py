@@ -7,6 +7,7 @@ message cannot leak from another where it was missed.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,7 +26,12 @@ class TextSlot:
     text: str
     scan: bool
     """True: run detection on it. False: only mask values detected elsewhere."""
-    write: Callable[[str], None]
+    write: Callable[[str], None] | None
+    """None: the slot is only analysed, never rewritten (see `json_source`)."""
+    json_source: bool = False
+    """The text is JSON source: values found in it are unescaped before being masked
+    elsewhere. Lets a detector see `"password": "…"` whole, where the decoded value
+    alone would not say what it is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +74,16 @@ def mask_slots(slots: list[TextSlot], detect: DetectFn) -> tuple[Vault, list[Fin
     known: dict[str, Detection] = {}
     for slot, found in zip(slots, detections, strict=True):
         for d in found:
-            known.setdefault(slot.text[d.start : d.end], d)
+            value = slot.text[d.start : d.end]
+            known.setdefault(_json_unescape(value) if slot.json_source else value, d)
     if not known:
         return vault, []
 
     finder = _value_finder(known)
     findings: list[Finding] = []
     for slot, found in zip(slots, detections, strict=True):
+        if slot.write is None:
+            continue
         spans = [(d.start, d.end, d, False) for d in found]
         spans += [(m.start(), m.end(), known[m.group()], True) for m in finder.finditer(slot.text)]
         chosen = _non_overlapping(spans)
@@ -96,6 +105,15 @@ def mask_slots(slots: list[TextSlot], detect: DetectFn) -> tuple[Vault, list[Fin
         pieces.append(slot.text[pos:])
         slot.write("".join(pieces))
     return vault, findings
+
+
+def _json_unescape(value: str) -> str:
+    """The string a JSON string-literal body stands for, or `value` if it is not one."""
+    try:
+        decoded = json.loads(f'"{value}"')
+    except ValueError:
+        return value
+    return decoded if isinstance(decoded, str) else value
 
 
 def _placeholders_in(texts: Iterable[str]) -> set[str]:

@@ -12,6 +12,7 @@ _RULES = [
     (re.compile(r"\bsk-proj-[A-Za-z0-9]{20,}"), "OPENAI_API_KEY", True),
     (re.compile(r"\b4111 ?1111 ?1111 ?1111\b"), "CREDIT_CARD", False),
     (re.compile(r"(?<=password: )\S+"), "PASSWORD", True),
+    (re.compile(r'(?<="api_key": ")(?:[^"\\]|\\.)+'), "API_KEY", True),
 ]
 
 

@@ -27,18 +27,18 @@ def gate():
     """One addon with a loaded detector, shared by the tests of this module."""
     gate = MaskGate()
     with taddons.context(gate) as tctx:
-        tctx.configure(gate)
+        tctx.configure(gate, maskgate_rules=str(DEFAULT_RULES))
         gate._detector.result(timeout=120)
         yield gate, tctx
 
 
 def _chat(content, url=URL, method="POST", headers=None) -> http.HTTPFlow:
-    body = (
-        content
-        if isinstance(content, bytes)
-        else json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}]}).encode()
-    )
-    request = http.Request.make(method, url, body, {"content-type": "application/json", **(headers or {})})
+    """A flow whose request carries `content` exactly as given (bytes) or as a chat body (text)."""
+    if isinstance(content, str):
+        content = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}]})
+        content = content.encode()
+    request = http.Request.make(method, url, b"", {"content-type": "application/json", **(headers or {})})
+    request.raw_content = content
     return tflow.tflow(req=request)
 
 

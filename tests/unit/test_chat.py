@@ -104,6 +104,20 @@ def test_tool_call_arguments_are_masked_inside_values_and_stay_valid_json():
     assert legacy == {"card": "[[CREDIT_CARD_1]]"}
 
 
+def test_secret_named_only_by_its_key_in_arguments_is_masked_in_its_value():
+    args = json.dumps({"api_key": 'k3y-with-"quote\\', "other": 'k3y-with-"quote\\ again'})
+    body = _request(
+        {
+            "role": "assistant",
+            "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": args}}],
+        }
+    )
+    vault, _ = mask_chat_request(body, fake_detect)
+    masked = json.loads(body["messages"][0]["tool_calls"][0]["function"]["arguments"])
+    assert masked == {"api_key": "[[API_KEY_1]]", "other": "[[API_KEY_1]] again"}
+    assert vault.lookup("[[API_KEY_1]]").value == 'k3y-with-"quote\\'
+
+
 def test_arguments_that_are_not_json_are_masked_as_text():
     body = _request(
         {

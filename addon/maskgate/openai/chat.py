@@ -158,6 +158,9 @@ class _SlotCollector:
         self.walk(decoded, path, write, scan=True)
         for slot in self.slots[start:]:
             slot.write = _chain(slot.write, mark_changed)
+        # Also analyse the JSON text whole, so a value named only by its key
+        # ("password", "api_key") is found; it is then masked in the decoded values.
+        self.slots.append(TextSlot(path, text, True, None, json_source=True))
 
         def encode() -> None:
             if changed:
