@@ -19,11 +19,12 @@ from mitmproxy import ctx, exceptions, http
 
 from maskgate import annotate
 from maskgate.detect.engine import Detector
-from maskgate.detect.pii import resolve_spacy_model
+from maskgate.detect.pii import SpacyModelNotFound, resolve_spacy_model
 from maskgate.errors import Refusal, error_response
 from maskgate.mask import Finding
 from maskgate.openai import chat
 from maskgate.policy import DEFAULT_RULES, Policy, PolicyError, load_policy
+from maskgate.restore.sse import SseRestorer
 from maskgate.restore.text import RestoreTally
 from maskgate.vault import Vault
 
@@ -36,6 +37,8 @@ class _Masked:
 
     vault: Vault
     findings: list[Finding] = field(default_factory=list)
+    stream_tally: RestoreTally | None = None
+    """Set when the answer is streamed: filled in by the stream restorer as events pass."""
 
 
 class MaskGate:
@@ -68,7 +71,7 @@ class MaskGate:
         try:
             policy = load_policy(ctx.options.maskgate_rules)
             model = resolve_spacy_model(ctx.options.maskgate_spacy_model or policy.pii.spacy_model)
-        except (PolicyError, ValueError) as e:
+        except (PolicyError, SpacyModelNotFound) as e:
             raise exceptions.OptionsError(str(e)) from None
         self._policy = policy
         self._detector = self._executor.submit(self._build_detector, policy, model)
@@ -143,9 +146,28 @@ class MaskGate:
                 503, "maskgate_detection_failed", f"detection failed ({type(e).__name__})."
             ) from None
 
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        state = self._masked.get(flow.id)
+        response = flow.response
+        if state is None or response is None or response.status_code >= 400:
+            return
+        if not response.headers.get("content-type", "").startswith("text/event-stream"):
+            return
+        if response.headers.get("content-encoding", "identity") != "identity":
+            # anticomp() asked for none; the restorer reads plain SSE, so pass this one as is.
+            logger.warning("maskgate: compressed event stream for %s left unrestored", flow.request.path)
+            return
+        # Set here, not in `response`, or mitmproxy buffers the whole stream first.
+        state.stream_tally = RestoreTally()
+        response.headers.pop("content-length", None)
+        response.stream = SseRestorer(state.vault, state.stream_tally)
+
     def response(self, flow: http.HTTPFlow) -> None:
         state = self._masked.pop(flow.id, None)
         if state is None or flow.response is None:
+            return
+        if state.stream_tally is not None:
+            annotate.record_restore(flow, state.stream_tally)
             return
         if flow.response.stream:
             annotate.record_restore(flow, None, "streamed answer not restored")
