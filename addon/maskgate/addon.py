@@ -24,6 +24,7 @@ from maskgate.errors import Refusal, error_response
 from maskgate.mask import Finding
 from maskgate.openai import chat
 from maskgate.policy import DEFAULT_RULES, Policy, PolicyError, load_policy
+from maskgate.restore.decode import SUPPORTED, DecodingStream, StreamCallable
 from maskgate.restore.sse import SseRestorer
 from maskgate.restore.text import RestoreTally
 from maskgate.vault import Vault
@@ -153,14 +154,19 @@ class MaskGate:
             return
         if not response.headers.get("content-type", "").startswith("text/event-stream"):
             return
-        if response.headers.get("content-encoding", "identity") != "identity":
-            # anticomp() asked for none; the restorer reads plain SSE, so pass this one as is.
-            logger.warning("maskgate: compressed event stream for %s left unrestored", flow.request.path)
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in SUPPORTED | {"identity"}:
+            logger.warning("maskgate: %s event stream for %s left unrestored", encoding, flow.request.path)
             return
         # Set here, not in `response`, or mitmproxy buffers the whole stream first.
         state.stream_tally = RestoreTally()
+        restorer: StreamCallable = SseRestorer(state.vault, state.stream_tally)
+        if encoding != "identity":
+            # anticomp() asked for none, but upstream compressed anyway: decode as it flows.
+            restorer = DecodingStream(encoding, restorer)
+            del response.headers["content-encoding"]
         response.headers.pop("content-length", None)
-        response.stream = SseRestorer(state.vault, state.stream_tally)
+        response.stream = restorer
 
     def response(self, flow: http.HTTPFlow) -> None:
         state = self._masked.pop(flow.id, None)
