@@ -9,12 +9,12 @@ that quotes it is left alone.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-PLACEHOLDER_SHAPE = re.compile(r"\[\[([A-Z][A-Z0-9_]*?)_(\d+)\]\]")
-"""Anything shaped like one of our placeholders, issued by us or not."""
+from maskgate.detect.placeholder import PLACEHOLDER_SHAPE
+
+__all__ = ["PLACEHOLDER_SHAPE", "Vault", "VaultEntry"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,133 @@
+"""One detector over a text: personal data and secrets, merged into clean spans.
+
+The result is what masking needs: sorted, non-overlapping spans without surrounding
+whitespace, none of them touching a placeholder-shaped token. Overlaps are resolved
+so that no part of a secret is ever left out: overlapping secret spans are joined into
+one, and personal data that overlaps a secret gives way to it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from collections.abc import Iterable, Iterator, Sequence
+
+from maskgate.detect.pii import PiiDetector
+from maskgate.detect.placeholder import PLACEHOLDER_SHAPE
+from maskgate.detect.secrets import SecretDetector
+from maskgate.detect.types import Detection
+from maskgate.policy import Policy
+
+__all__ = ["PLACEHOLDER_SHAPE", "Detector", "resolve"]
+
+WARM_UP_TEXT = "Write to the office at info@example.com or call +1 212 555 0100 from 192.0.2.1."
+"""Touches every lazily loaded part once (spaCy, the phone and e-mail recognizers, the
+public suffix list), so the first real request is not the slow one."""
+
+Span = tuple[int, int]
+
+
+class Detector:
+    """Detects the policy's personal data and secrets in a text.
+
+    Construction loads the spaCy pipeline and is slow (seconds); `detect` keeps no
+    state between calls and may be called from several threads at once.
+    """
+
+    def __init__(self, policy: Policy, spacy_model: str | None = None) -> None:
+        """`spacy_model` (a package name or model directory) overrides ``pii.spacy_model``."""
+        self._secrets = SecretDetector(policy)
+        self._pii = PiiDetector(policy, spacy_model)
+
+    def detect(self, text: str) -> list[Detection]:
+        """Sorted, non-overlapping detections in `text` (see the module docstring)."""
+        if not text.strip():
+            return []
+        return resolve(text, [*self._secrets.detect(text), *self._pii.detect(text)])
+
+    def warm_up(self) -> None:
+        """Run one small analysis so that lazy loading does not delay the first request."""
+        self.detect(WARM_UP_TEXT)
+
+
+def resolve(text: str, detections: Iterable[Detection]) -> list[Detection]:
+    """Clean raw detections of `text` into sorted, non-overlapping spans.
+
+    Parts inside placeholder-shaped tokens are cut away and spans are trimmed of
+    whitespace; what keeps no letter or digit is dropped. Overlapping secrets are
+    joined, typed by the best of them (higher score, then longer). Personal data is
+    then taken best first (higher score, then longer) where it overlaps nothing taken.
+    """
+    placeholders = [m.span() for m in PLACEHOLDER_SHAPE.finditer(text)]
+    pieces = [piece for d in detections for piece in _outside(text, d, placeholders)]
+    secrets = _join_overlapping([d for d in pieces if d.secret])
+    taken = _Intervals(secrets)
+    for d in sorted((d for d in pieces if not d.secret), key=_priority):
+        taken.add_if_free(d)
+    return taken.sorted()
+
+
+def _outside(text: str, d: Detection, placeholders: Sequence[Span]) -> Iterator[Detection]:
+    """The parts of `d` outside placeholder tokens, trimmed, that still hold a word."""
+    start = d.start
+    first = bisect.bisect_right(placeholders, (d.start, d.start)) - 1
+    for p_start, p_end in placeholders[max(first, 0) :]:
+        if p_start >= d.end:
+            break
+        if p_end > start:
+            yield from _trimmed(text, d, start, min(p_start, d.end))
+            start = max(start, p_end)
+    yield from _trimmed(text, d, start, d.end)
+
+
+def _trimmed(text: str, d: Detection, start: int, end: int) -> Iterator[Detection]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if any(c.isalnum() for c in text[start:end]):
+        yield d if (start, end) == (d.start, d.end) else dataclasses.replace(d, start=start, end=end)
+
+
+def _priority(d: Detection) -> tuple[float, int, int]:
+    """Sort key, best first: higher score, then longer, then earlier."""
+    return (-d.score, -(d.end - d.start), d.start)
+
+
+def _join_overlapping(secrets: list[Detection]) -> list[Detection]:
+    """Join overlapping secret spans into one span each, so no part of a secret leaks."""
+    joined: list[Detection] = []
+    group: list[Detection] = []
+    group_end = 0
+    for d in sorted(secrets, key=lambda d: (d.start, d.end)):
+        if group and d.start >= group_end:
+            joined.append(_union(group))
+            group = []
+        group.append(d)
+        group_end = max(group_end, d.end)
+    if group:
+        joined.append(_union(group))
+    return joined
+
+
+def _union(group: list[Detection]) -> Detection:
+    best = min(group, key=_priority)
+    return dataclasses.replace(best, start=min(d.start for d in group), end=max(d.end for d in group))
+
+
+class _Intervals:
+    """Non-overlapping detections kept sorted by start, for fast overlap checks."""
+
+    def __init__(self, disjoint: Iterable[Detection]) -> None:
+        self._items = sorted(disjoint, key=lambda d: d.start)
+        self._starts = [d.start for d in self._items]
+
+    def add_if_free(self, d: Detection) -> None:
+        i = bisect.bisect_left(self._starts, d.end)
+        if i > 0 and self._items[i - 1].end > d.start:
+            return
+        self._items.insert(i, d)
+        self._starts.insert(i, d.start)
+
+    def sorted(self) -> list[Detection]:
+        return list(self._items)

@@ -1,0 +1,158 @@
+"""The engine: overlap resolution, placeholders, thread safety and the public API."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
+import spacy
+from hypothesis import given
+from hypothesis import strategies as st
+
+import maskgate
+from maskgate.detect import PLACEHOLDER_SHAPE as EXPORTED_SHAPE
+from maskgate.detect import Detection, Detector
+from maskgate.detect.engine import PLACEHOLDER_SHAPE, resolve
+from maskgate.policy import load_policy
+
+
+def pii(start: int, end: int, score: float = 0.85, entity_type: str = "PERSON") -> Detection:
+    return Detection(start, end, entity_type, score, "presidio")
+
+
+def secret(start: int, end: int, score: float = 0.9, entity_type: str = "PASSWORD") -> Detection:
+    return Detection(start, end, entity_type, score, "pattern", secret=True)
+
+
+TEXT = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def spans(detections: list[Detection]) -> list[tuple[int, int, str]]:
+    return [(d.start, d.end, d.entity_type) for d in detections]
+
+
+def test_secret_wins_over_overlapping_personal_data_whatever_the_score():
+    result = resolve(TEXT, [pii(0, 10, score=1.0), secret(5, 15, score=0.1)])
+    assert spans(result) == [(5, 15, "PASSWORD")]
+
+
+def test_higher_score_then_longer_span_wins_among_personal_data():
+    assert spans(resolve(TEXT, [pii(0, 5, 0.6, "LOCATION"), pii(3, 12, 0.9)])) == [(3, 12, "PERSON")]
+    assert spans(resolve(TEXT, [pii(0, 5, 0.85, "LOCATION"), pii(3, 12, 0.85)])) == [(3, 12, "PERSON")]
+
+
+def test_overlapping_secrets_are_joined_and_typed_by_the_best():
+    result = resolve(TEXT, [secret(0, 8, 0.9, "JWT"), secret(4, 20, 0.95, "BEARER_TOKEN"), secret(25, 30)])
+    assert spans(result) == [(0, 20, "BEARER_TOKEN"), (25, 30, "PASSWORD")]
+
+
+def test_result_is_sorted_and_disjoint_personal_data_is_kept():
+    result = resolve(TEXT, [pii(20, 25), secret(0, 3), pii(10, 15, entity_type="LOCATION")])
+    assert spans(result) == [(0, 3, "PASSWORD"), (10, 15, "LOCATION"), (20, 25, "PERSON")]
+
+
+def test_spans_are_trimmed_of_whitespace_and_empty_ones_dropped():
+    text = "  Jane Roe \n ... "
+    assert spans(resolve(text, [pii(0, 11), pii(11, 17)])) == [(2, 10, "PERSON")]
+
+
+def test_placeholder_parts_are_cut_away():
+    text = "Dear [[PERSON_1]] Smith, see [[EMAIL_ADDRESS_2]]."
+    whole_placeholder = pii(5, 17)
+    placeholder_and_name = pii(7, 23)
+    assert spans(resolve(text, [whole_placeholder, placeholder_and_name])) == [(18, 23, "PERSON")]
+    assert resolve(text, [secret(29, 48)]) == []
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 35), st.integers(1, 12), st.booleans(), st.sampled_from([0.4, 0.85, 0.9])),
+        max_size=12,
+    )
+)
+def test_resolution_is_sorted_disjoint_and_keeps_every_secret_character(raw):
+    detections = [
+        (secret if is_secret else pii)(start, min(start + length, len(TEXT)), score)
+        for start, length, is_secret, score in raw
+    ]
+    result = resolve(TEXT, detections)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(result))
+    covered = {i for d in result for i in range(d.start, d.end)}
+    assert {i for d in detections if d.secret for i in range(d.start, d.end)} <= covered
+    inputs = {i for d in detections for i in range(d.start, d.end)}
+    assert covered <= inputs
+
+
+def test_placeholder_shape_is_shared():
+    assert EXPORTED_SHAPE is PLACEHOLDER_SHAPE
+    assert PLACEHOLDER_SHAPE.fullmatch("[[EMAIL_ADDRESS_12]]")
+    assert not PLACEHOLDER_SHAPE.fullmatch("[[person_1]]")
+    assert not PLACEHOLDER_SHAPE.fullmatch("[[PERSON]]")
+
+
+def test_placeholders_are_never_detected_but_real_values_next_to_them_are(detector):
+    text = (
+        "[[PERSON_1]] asked Jane Roe to forward [[EMAIL_ADDRESS_2]] and jane.roe@example.com "
+        'to [[PERSON_3]]; password = "[[PASSWORD_1]]" and token [[OPENAI_API_KEY_1]].'
+    )
+    placeholders = [m.span() for m in PLACEHOLDER_SHAPE.finditer(text)]
+    detections = detector.detect(text)
+    assert [(d.entity_type, text[d.start : d.end]) for d in detections] == [
+        ("PERSON", "Jane Roe"),
+        ("EMAIL_ADDRESS", "jane.roe@example.com"),
+    ]
+    assert not any(d.start < end and start < d.end for d in detections for start, end in placeholders)
+
+
+def test_secrets_and_personal_data_in_one_text(detector):
+    text = "Hi, I'm Margaret Thornton. Our staging DB is postgres://svc:Q7m-Xr2p-Lt9w@10.0.4.12:5432/app."
+    assert [(d.entity_type, d.secret, text[d.start : d.end]) for d in detector.detect(text)] == [
+        ("PERSON", False, "Margaret Thornton"),
+        ("PASSWORD", True, "Q7m-Xr2p-Lt9w"),
+        ("IP_ADDRESS", False, "10.0.4.12"),
+    ]
+
+
+def test_empty_and_blank_texts_have_no_detections(detector):
+    assert detector.detect("") == []
+    assert detector.detect(" \n\t ") == []
+
+
+def test_concurrent_calls_give_the_same_results_as_sequential_ones(detector):
+    texts = [
+        f"Message {i}: Jane Roe ({i}) lives in Boston, mail jane{i}@example.com, "
+        f"key sk_live_51FAKE{i:03d}q2w3e4r5t6y7u8i9o0p and phone +1 212 555 01{i:02d}."
+        for i in range(12)
+    ]
+    sequential = [detector.detect(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        concurrent = list(pool.map(detector.detect, texts * 3))
+    assert concurrent == sequential * 3
+
+
+def test_public_detect_uses_the_shared_detector(detector):
+    text = "Mail Jane Roe at jane.roe@example.com"
+    assert maskgate.default_detector() is detector
+    assert maskgate.detect(text) == detector.detect(text)
+    assert maskgate.Detection is Detection
+    assert [(d.entity_type, text[d.start : d.end]) for d in maskgate.detect(text)] == [
+        ("PERSON", "Jane Roe"),
+        ("EMAIL_ADDRESS", "jane.roe@example.com"),
+    ]
+
+
+def test_detect_stays_the_function_after_the_subpackage_is_imported():
+    importlib.import_module("maskgate.detect.engine")
+    importlib.import_module("maskgate.detect.secrets")
+    assert callable(maskgate.detect)
+    assert maskgate.detect.__module__ == "maskgate"
+
+
+def test_spacy_model_argument_overrides_the_policy(tmp_path):
+    blank = tmp_path / "blank"
+    spacy.blank("en").to_disk(blank)
+    without_ner = Detector(load_policy(), spacy_model=str(blank))
+    without_ner.warm_up()
+    text = "Jane Roe, jane.roe@example.com, password = 'Xy7-Secret'"
+    assert [d.entity_type for d in without_ner.detect(text)] == ["EMAIL_ADDRESS", "PASSWORD"]

