@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import time
@@ -14,7 +15,9 @@ from mitmproxy.test import taddons, tflow
 
 from maskgate import addon as addon_module
 from maskgate.addon import MaskGate
+from maskgate.mask import Finding
 from maskgate.policy import DEFAULT_RULES
+from maskgate.vault import Vault
 
 URL = "https://api.openai.com/v1/chat/completions"
 EMAIL = "dana.whitfield@example.org"
@@ -158,8 +161,28 @@ def test_unreadable_bodies_are_refused_not_forwarded(gate, body, headers, status
     assert flow.marked == ":no_entry:" and code in flow.comment
 
 
-def test_detector_failure_and_timeout_fail_closed(gate, monkeypatch, tmp_path: Path):
+@contextlib.contextmanager
+def _rules_with(gate, tmp_path: Path, old: str, new: str):
+    """Run the addon on a copy of the shipped rules with one line changed, then restore them."""
     addon, tctx = gate
+    rules = tmp_path / "changed.yaml"
+    rules.write_text(DEFAULT_RULES.read_text().replace(old, new))
+    tctx.configure(addon, maskgate_rules=str(rules))
+    try:
+        addon._detector.result(timeout=120)
+        yield addon
+    finally:
+        tctx.configure(addon, maskgate_rules=str(DEFAULT_RULES))
+        addon._detector.result(timeout=120)
+
+
+def _refusal_code(flow: http.HTTPFlow, status: int) -> str:
+    assert flow.response is not None and flow.response.status_code == status
+    return json.loads(flow.response.content)["error"]["code"]
+
+
+def test_detector_failure_and_timeout_fail_closed(gate, monkeypatch, tmp_path: Path):
+    addon, _ = gate
 
     def broken(body, detector):
         raise RuntimeError(f"boom with {EMAIL}")
@@ -167,40 +190,21 @@ def test_detector_failure_and_timeout_fail_closed(gate, monkeypatch, tmp_path: P
     monkeypatch.setattr(addon_module, "_mask_and_encode", broken)
     flow = _chat(PROMPT)
     asyncio.run(addon.request(flow))
-    assert flow.response.status_code == 503
-    assert json.loads(flow.response.content)["error"]["code"] == "maskgate_detection_failed"
+    assert _refusal_code(flow, 503) == "maskgate_detection_failed"
     assert EMAIL not in flow.response.get_text() and EMAIL not in flow.comment
 
-    rules = tmp_path / "slow.yaml"
-    rules.write_text(
-        DEFAULT_RULES.read_text().replace("analysis_timeout_ms: 20000", "analysis_timeout_ms: 50")
-    )
-    tctx.configure(addon, maskgate_rules=str(rules))
-    try:
-        addon._detector.result(timeout=120)
+    with _rules_with(gate, tmp_path, "analysis_timeout_ms: 20000", "analysis_timeout_ms: 50") as addon:
         monkeypatch.setattr(addon_module, "_mask_and_encode", lambda body, d: time.sleep(0.5))
         flow = _chat(PROMPT)
         asyncio.run(addon.request(flow))
-        assert flow.response.status_code == 503
-        assert json.loads(flow.response.content)["error"]["code"] == "maskgate_analysis_timeout"
-    finally:
-        tctx.configure(addon, maskgate_rules=str(DEFAULT_RULES))
-        addon._detector.result(timeout=120)
+        assert _refusal_code(flow, 503) == "maskgate_analysis_timeout"
 
 
 def test_body_over_the_limit_is_refused(gate, tmp_path: Path):
-    addon, tctx = gate
-    rules = tmp_path / "small.yaml"
-    rules.write_text(DEFAULT_RULES.read_text().replace("max_body_kb: 8192", "max_body_kb: 1"))
-    tctx.configure(addon, maskgate_rules=str(rules))
-    try:
+    with _rules_with(gate, tmp_path, "max_body_kb: 8192", "max_body_kb: 1") as addon:
         flow = _chat("x" * 2000)
         asyncio.run(addon.request(flow))
-        assert flow.response.status_code == 413
-        assert json.loads(flow.response.content)["error"]["code"] == "maskgate_body_too_large"
-    finally:
-        tctx.configure(addon, maskgate_rules=str(DEFAULT_RULES))
-        addon._detector.result(timeout=120)
+        assert _refusal_code(flow, 413) == "maskgate_body_too_large"
 
 
 def test_invalid_rules_are_rejected_with_file_and_key(gate, tmp_path: Path):
@@ -225,3 +229,67 @@ def test_upstream_errors_pass_through_and_disconnects_free_state(gate):
     assert flow.id in addon._masked
     addon.error(flow)
     assert flow.id not in addon._masked
+
+
+def _sse(*deltas: str) -> bytes:
+    events = [
+        {"id": "c1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": d}}]}
+        for d in deltas
+    ]
+    return b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events) + b"data: [DONE]\n\n"
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_event_stream_answers_get_a_restoring_stream(gate, encoding):
+    addon, _ = gate
+    flow = _chat(PROMPT)
+    asyncio.run(addon.request(flow))
+    wire = _sse("Dear [[PER", "SON_1]], done")
+    flow.response = http.Response.make(
+        200, b"", {"content-type": "text/event-stream", "content-length": "99"}
+    )
+    if encoding == "gzip":
+        flow.response.headers["content-encoding"] = "gzip"
+        wire = gzip.compress(wire)
+    addon.responseheaders(flow)
+    assert callable(flow.response.stream)
+    assert "content-length" not in flow.response.headers and "content-encoding" not in flow.response.headers
+    out = b""
+    for i in range(len(wire)):
+        result = flow.response.stream(wire[i : i + 1])
+        out += result if isinstance(result, bytes) else b"".join(result)
+    out += b"".join(flow.response.stream(b""))
+    contents = [
+        json.loads(line[6:])["choices"][0]["delta"]["content"]
+        for line in out.decode().splitlines()
+        if line.startswith("data: {")
+    ]
+    assert "".join(contents) == f"Dear {NAME}, done"
+    addon.response(flow)
+    assert "1 restored" in flow.comment and flow.id not in addon._masked
+
+
+def test_state_does_not_grow_over_thousands_of_flows(gate, monkeypatch):
+    """Every guarded flow's state is freed by its answer or its error."""
+    addon, _ = gate
+    vault = Vault()
+    vault.placeholder_for(EMAIL, "EMAIL_ADDRESS")
+    finding = Finding(
+        "messages[0].content", "EMAIL_ADDRESS", "[[EMAIL_ADDRESS_1]]", 1.0, "t", "t", False, 3, False
+    )
+    monkeypatch.setattr(addon_module, "_mask_and_encode", lambda body, d: (vault, [finding], b"{}"))
+
+    async def run_flows() -> None:
+        for i in range(2000):
+            flow = _chat(PROMPT)
+            await addon.request(flow)
+            if i % 2:
+                addon.error(flow)
+            else:
+                _answer(flow, "ok")
+                addon.responseheaders(flow)
+                addon.response(flow)
+
+    before = dict(addon._masked)  # flows of earlier tests that never got an answer
+    asyncio.run(run_flows())
+    assert addon._masked == before
