@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import posixpath
+import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from mitmproxy import ctx, exceptions, http
 
@@ -99,8 +102,8 @@ class MaskGate:
         return (
             self._policy is not None
             and flow.request.method == "POST"
-            and flow.request.pretty_host.lower() in self._policy.hosts
-            and flow.request.path.split("?", 1)[0] == chat.PATH
+            and flow.request.pretty_host.lower().rstrip(".") in self._policy.hosts
+            and endpoint(flow.request.path) == chat.PATH
         )
 
     async def request(self, flow: http.HTTPFlow) -> None:
@@ -108,8 +111,7 @@ class MaskGate:
             return
         started = time.perf_counter()
         try:
-            body = _parse_body(flow.request, self._policy.max_body_bytes)
-            vault, findings, masked = await self._mask(body)
+            vault, findings, masked = await self._mask(flow.request)
         except Refusal as refusal:
             logger.warning("maskgate: refused %s: %s", flow.request.path, refusal.message)
             flow.response = error_response(refusal)
@@ -126,14 +128,14 @@ class MaskGate:
             flow.request.path, len(findings), len(vault), analysis_ms,
         )  # fmt: skip
 
-    async def _mask(self, body: dict[str, Any]) -> tuple[Vault, list[Finding], bytes]:
-        """Analyse and rewrite `body` in a worker thread, within the time limit."""
+    async def _mask(self, request: http.Request) -> tuple[Vault, list[Finding], bytes]:
+        """Parse, analyse and rewrite the body in a worker thread, within the time limit."""
         if self._detector is None:
             raise Refusal(503, "maskgate_not_configured", "maskgate has no rules loaded.")
         timeout = self._policy.analysis_timeout_ms / 1000
         try:
             detector = await asyncio.wait_for(asyncio.wrap_future(self._detector), timeout)
-            work = self._executor.submit(_mask_and_encode, body, detector)
+            work = self._executor.submit(_mask_and_encode, request, self._policy.max_body_bytes, detector)
             return await asyncio.wait_for(asyncio.wrap_future(work), timeout)
         except TimeoutError:
             raise Refusal(
@@ -232,7 +234,20 @@ def _json_problem(error: ValueError) -> str:
     return str(error)
 
 
-def _mask_and_encode(body: dict[str, Any], detector: Detector) -> tuple[Vault, list[Finding], bytes]:
+def endpoint(path: str) -> str:
+    """The path a server would route: no query, no percent-escapes, no `//`, `.` or trailing `/`.
+
+    Compared in this form, `/v1//chat/completions/` or `/v1/chat%2Fcompletions` cannot slip
+    past the check while upstream still serves them as chat completions.
+    """
+    normal = posixpath.normpath(re.sub("/+", "/", "/" + unquote(path.split("?", 1)[0])))
+    return normal.rstrip("/").lower() or "/"
+
+
+def _mask_and_encode(
+    request: http.Request, limit: int, detector: Detector
+) -> tuple[Vault, list[Finding], bytes]:
+    body = _parse_body(request, limit)
     vault, findings = chat.mask_chat_request(body, detector.detect)
     return vault, findings, encode_json(body) if findings else b""
 

@@ -124,6 +124,17 @@ def test_other_hosts_paths_and_methods_are_untouched(gate, url, method):
     assert flow.response is None and not flow.marked and not flow.comment
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/chat/completions/", "//v1/chat/completions", "/v1/chat%2Fcompletions", "/v1/./chat/completions?a"],
+)
+def test_path_spellings_of_the_endpoint_are_guarded(gate, path):
+    addon, _ = gate
+    flow = _chat(PROMPT, url="https://api.openai.com" + path)
+    asyncio.run(addon.request(flow))
+    assert EMAIL not in _sent_text(flow) and "[[EMAIL_ADDRESS_1]]" in _sent_text(flow)
+
+
 def test_request_with_nothing_detected_is_forwarded_byte_for_byte(gate):
     addon, _ = gate
     raw = b'{"model": "gpt-4o-mini",  "messages": [{"role": "user", "content": "What is 2 + 2?"}],'
@@ -184,7 +195,7 @@ def _refusal_code(flow: http.HTTPFlow, status: int) -> str:
 def test_detector_failure_and_timeout_fail_closed(gate, monkeypatch, tmp_path: Path):
     addon, _ = gate
 
-    def broken(body, detector):
+    def broken(request, limit, detector):
         raise RuntimeError(f"boom with {EMAIL}")
 
     monkeypatch.setattr(addon_module, "_mask_and_encode", broken)
@@ -194,7 +205,7 @@ def test_detector_failure_and_timeout_fail_closed(gate, monkeypatch, tmp_path: P
     assert EMAIL not in flow.response.get_text() and EMAIL not in flow.comment
 
     with _rules_with(gate, tmp_path, "analysis_timeout_ms: 20000", "analysis_timeout_ms: 50") as addon:
-        monkeypatch.setattr(addon_module, "_mask_and_encode", lambda body, d: time.sleep(0.5))
+        monkeypatch.setattr(addon_module, "_mask_and_encode", lambda r, limit, d: time.sleep(0.5))
         flow = _chat(PROMPT)
         asyncio.run(addon.request(flow))
         assert _refusal_code(flow, 503) == "maskgate_analysis_timeout"
@@ -277,7 +288,7 @@ def test_state_does_not_grow_over_thousands_of_flows(gate, monkeypatch):
     finding = Finding(
         "messages[0].content", "EMAIL_ADDRESS", "[[EMAIL_ADDRESS_1]]", 1.0, "t", "t", False, 3, False
     )
-    monkeypatch.setattr(addon_module, "_mask_and_encode", lambda body, d: (vault, [finding], b"{}"))
+    monkeypatch.setattr(addon_module, "_mask_and_encode", lambda r, limit, d: (vault, [finding], b"{}"))
 
     async def run_flows() -> None:
         for i in range(2000):
