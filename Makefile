@@ -7,7 +7,7 @@ PORT      ?= 8080
 PYTEST_ARGS ?=
 MITMDUMP_ARGS ?=
 
-.PHONY: setup run test lint lock clean
+.PHONY: setup run test lock clean bench
 
 setup: $(STAMP)
 
@@ -36,3 +36,7 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build addon/*.egg-info
+
+# Streaming latency through mitmproxy with and without maskgate; prints figures, never asserts.
+bench: $(STAMP)
+	$(BIN)/python bench/stream_ttfb.py

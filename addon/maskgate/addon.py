@@ -150,11 +150,14 @@ class MaskGate:
             ) from None
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
-        state = self._masked.get(flow.id)
         response = flow.response
-        if state is None or response is None or response.status_code >= 400:
+        if response is None or not response.headers.get("content-type", "").startswith("text/event-stream"):
             return
-        if not response.headers.get("content-type", "").startswith("text/event-stream"):
+        state = self._masked.get(flow.id)
+        if state is None or response.status_code >= 400:
+            if annotate.METADATA_KEY in flow.metadata and not response.stream:
+                # Guarded, nothing to restore: pass events on as they come, never buffered.
+                response.stream = True
             return
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         if encoding not in SUPPORTED | {"identity"}:
@@ -177,11 +180,11 @@ class MaskGate:
         if state.stream_tally is not None:
             annotate.record_restore(flow, state.stream_tally)
             return
-        if flow.response.stream:
-            annotate.record_restore(flow, None, "streamed answer not restored")
-            return
         if flow.response.status_code >= 400:
             annotate.record_restore(flow, None, f"upstream error {flow.response.status_code} passed through")
+            return
+        if flow.response.stream:
+            annotate.record_restore(flow, None, "streamed answer not restored")
             return
         annotate.record_restore(flow, *_restore_json_answer(flow.response, state.vault))
 

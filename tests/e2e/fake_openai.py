@@ -11,6 +11,11 @@ client got back exactly what it sent. What matters on the wire, and is therefore
   proxy really reads them separately. All cuts come from a seeded RNG, so a failure reproduces.
 * Keep-alive HTTP/1.1, so the proxy's upstream connection is reused as with the real API.
 
+Two switches let a test go beyond the ordinary: ``hold_stream`` pauses the next streamed answer
+after its first writes until the test releases it, and ``always_gzip`` compresses generated
+answers even when the request asked for ``identity`` (whether the real API ever does is unknown
+offline, so the proxy must cope).
+
 Standard library only: the server runs in a background thread of the test process.
 """
 
@@ -43,6 +48,7 @@ Headers = tuple[tuple[str, str], ...]
 MODEL_IDS = ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "text-embedding-3-small")
 DEFAULT_EMBEDDING_DIMENSIONS = 8
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+HOLD_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -404,10 +410,12 @@ def _sse_answer(events: Sequence[bytes], rng: random.Random, gzipped: bool) -> _
     return _Answer(200, tuple(headers), tuple(writes), chunked=True, identity=identity)
 
 
-def _generated_answer(method: str, path: str, headers: Headers, body: bytes, rng: random.Random) -> _Answer:
-    """The fake API's own answer for one request."""
+def _generated_answer(
+    method: str, path: str, headers: Headers, body: bytes, rng: random.Random, *, always_gzip: bool
+) -> _Answer:
+    """The fake API's own answer for one request (compressed if accepted, or always if so switched)."""
     route = path.split("?", 1)[0]
-    gzipped = _accepts_gzip(headers)
+    gzipped = always_gzip or _accepts_gzip(headers)
     if (method, route) == ("GET", "/v1/models"):
         return _json_answer(200, models_list(), rng, gzipped)
     if (method, route) not in (("POST", "/v1/chat/completions"), ("POST", "/v1/embeddings")):
@@ -434,6 +442,76 @@ def _generated_answer(method: str, path: str, headers: Headers, body: bytes, rng
     return _json_answer(200, chat_completion(request, rng), rng, gzipped)
 
 
+class StreamHold:
+    """A pause in the next streamed answer after its first ``after_writes`` writes.
+
+    It lets a test look at what a client has received while the upstream is provably in the
+    middle of a stream: an ordering fact, not a timing guess. The server waits at most
+    ``timeout`` seconds, so a test that fails before releasing cannot hang the session; leaving
+    the ``with`` block releases it too. An answer with fewer writes is never paused.
+    """
+
+    def __init__(self, after_writes: int, timeout: float) -> None:
+        if after_writes < 1:
+            raise ValueError("pause after at least one write, or the client receives nothing first")
+        self.after_writes = after_writes
+        self.timeout = timeout
+        self.sent = b""
+        """The body written before the pause, decompressed if the answer is gzipped."""
+        self.timed_out = False
+        """True when the server gave up waiting: the test never released the stream in time."""
+        self._reached = threading.Event()
+        self._released = threading.Event()
+        self._resumed = threading.Event()
+        self._finished = threading.Event()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()
+
+    @property
+    def resumed(self) -> bool:
+        """Whether the server has gone on past the pause (released, or tired of waiting).
+
+        False until then, also before the pause: the client may see the first writes an instant
+        before the server notes that it paused, so "not resumed" is the fact a test can rely on.
+        """
+        return self._resumed.is_set()
+
+    def wait_reached(self, timeout: float = HOLD_TIMEOUT_S) -> bool:
+        """Wait until the server has written its first writes and paused."""
+        return self._reached.wait(timeout)
+
+    def release(self) -> None:
+        """Let the server send the rest of the answer."""
+        self._released.set()
+
+    def wait_finished(self, timeout: float = HOLD_TIMEOUT_S) -> bool:
+        """Wait until the server is done with the answer: all of it sent, or the peer gone."""
+        return self._finished.wait(timeout)
+
+    def _pause(self, sent: bytes) -> None:
+        self.sent = sent
+        self._reached.set()
+        self.timed_out = not self._released.wait(self.timeout)
+        self._resumed.set()
+
+    def _finish(self) -> None:
+        self._finished.set()
+
+
+def _plain_prefix(answer: _Answer, writes: int) -> bytes:
+    """The uncompressed body of the first ``writes`` writes (each gzip write ends with a sync flush)."""
+    data = b"".join(answer.writes[:writes])
+    if _find_header(answer.headers, "content-encoding") == "gzip":
+        return zlib.decompressobj(wbits=31).decompress(data)
+    return data
+
+
 class _QuietServer(ThreadingHTTPServer):
     """Clients that close a kept-alive connection are normal here, not errors to print."""
 
@@ -447,15 +525,19 @@ class FakeOpenAI:
 
     ``seed`` fixes every random choice (ids, delta sizes, write cuts); request number ``i`` since
     the last ``clear()`` uses its own RNG, so a test's streams do not depend on earlier tests.
-    ``write_delay`` is the pause after each streamed write, in seconds.
+    ``write_delay`` is the pause after each streamed write, in seconds. ``always_gzip`` compresses
+    every generated answer whatever the request accepts; ``clear()`` turns it off again, like it
+    drops scripted answers, so one test's switch cannot leak into the next.
     """
 
     def __init__(self, *, seed: int = 0, write_delay: float = 0.001) -> None:
         self.seed = seed
         self.write_delay = write_delay
+        self.always_gzip = False
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._scripted: deque[_Answer] = deque()
+        self._holds: deque[StreamHold] = deque()
         self._received = 0
         self._server: _QuietServer | None = None
         self._thread: threading.Thread | None = None
@@ -514,11 +596,28 @@ class FakeOpenAI:
         return [r for r in self.requests if r.method == method and r.path.split("?", 1)[0] == path]
 
     def clear(self) -> None:
-        """Forget recorded requests and unused scripted responses, and restart request numbering."""
+        """Forget recorded requests, unused scripted responses and holds, and ``always_gzip``.
+
+        Request numbering restarts. Unused holds are released, so none can pause a later test.
+        """
         with self._lock:
             self._requests.clear()
             self._scripted.clear()
+            holds, self._holds = self._holds, deque()
             self._received = 0
+            self.always_gzip = False
+        for hold in holds:
+            hold.release()
+
+    def hold_stream(self, after_writes: int, *, timeout: float = HOLD_TIMEOUT_S) -> StreamHold:
+        """Pause the next streamed (chunked) answer after ``after_writes`` writes; see ``StreamHold``.
+
+        Holds apply to streamed answers in the order they were asked for; JSON answers pass by.
+        """
+        hold = StreamHold(after_writes, timeout)
+        with self._lock:
+            self._holds.append(hold)
+        return hold
 
     def next_response(
         self,
@@ -559,8 +658,10 @@ class FakeOpenAI:
         with self._lock:
             self._scripted.append(answer)
 
-    def _respond(self, method: str, path: str, headers: Headers, body: bytes) -> _Answer:
-        """Choose the answer and record the exchange before anything is sent.
+    def _respond(
+        self, method: str, path: str, headers: Headers, body: bytes
+    ) -> tuple[_Answer, StreamHold | None]:
+        """Choose the answer (and its hold, if streamed) and record the exchange before sending.
 
         Recording first means a test that has read the answer always finds the request recorded.
         """
@@ -568,13 +669,15 @@ class FakeOpenAI:
             scripted = self._scripted.popleft() if self._scripted else None
             number = self._received
             self._received += 1
+            always_gzip = self.always_gzip
         answer = scripted or _generated_answer(
-            method, path, headers, body, random.Random(f"{self.seed}:{number}")
+            method, path, headers, body, random.Random(f"{self.seed}:{number}"), always_gzip=always_gzip
         )
         record = RecordedRequest(method, path, headers, body, answer.status, answer.headers, answer.identity)
         with self._lock:
             self._requests.append(record)
-        return answer
+            hold = self._holds.popleft() if answer.chunked and self._holds else None
+        return answer, hold
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -616,13 +719,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         body = self._read_body()
         fake: FakeOpenAI = self.server.fake  # type: ignore[attr-defined]
-        answer = fake._respond(self.command, self.path, tuple(self.headers.items()), body)
+        answer, hold = fake._respond(self.command, self.path, tuple(self.headers.items()), body)
         try:
-            self._send(answer, fake.write_delay)
+            self._send(answer, fake.write_delay, hold)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        finally:
+            if hold is not None:
+                hold._finish()
 
-    def _send(self, answer: _Answer, write_delay: float) -> None:
+    def _send(self, answer: _Answer, write_delay: float, hold: StreamHold | None) -> None:
         self.send_response(answer.status)
         for name, value in answer.headers:
             self.send_header(name, value)
@@ -635,10 +741,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"".join(answer.writes))
             self.wfile.flush()
             return
-        for write in answer.writes:
+        for number, write in enumerate(answer.writes, start=1):
             self.wfile.write(b"%x\r\n%s\r\n" % (len(write), write))
             self.wfile.flush()
-            if write_delay:
+            if hold is not None and number == hold.after_writes:
+                hold._pause(_plain_prefix(answer, number))
+            elif write_delay:
                 time.sleep(write_delay)
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
