@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from maskgate.detect.types import Detection
-from maskgate.vault import PLACEHOLDER_SHAPE, Vault
+from maskgate.restore.text import IN_TEXT
+from maskgate.vault import Vault
 
 DetectFn = Callable[[str], list[Detection]]
 
@@ -117,7 +118,14 @@ def _json_unescape(value: str) -> str:
 
 
 def _placeholders_in(texts: Iterable[str]) -> set[str]:
-    return {m.group() for text in texts if "[[" in text for m in PLACEHOLDER_SHAPE.finditer(text)}
+    """Placeholders the user already wrote, in any form the answer restorer accepts.
+
+    `[person_1]` in the request reserves `[[PERSON_1]]`: were it issued, an answer quoting
+    the user's own text would be "restored" into a value the user never wrote there.
+    """
+    return {
+        f"[[{m.group('id').upper()}]]" for text in texts if "[" in text for m in IN_TEXT.form.finditer(text)
+    }
 
 
 def _detect_all(slots: list[TextSlot], detect: DetectFn) -> list[list[Detection]]:

@@ -164,6 +164,16 @@ def test_user_written_placeholders_are_never_confused_with_ours():
     assert tally.unresolved == {}
 
 
+def test_altered_forms_the_user_wrote_are_reserved_too():
+    body = _request({"role": "user", "content": "Fill [person_1] and \\[\\[ PERSON_2 \\]\\] for Jane Doe."})
+    vault, _ = mask_chat_request(body, fake_detect)
+    assert body["messages"][0]["content"].endswith("for [[PERSON_3]].")
+    answer = _answer({"role": "assistant", "content": "[person_1], [[PERSON_2]] and [[PERSON_3]]"})
+    tally = restore_chat_response(answer, vault)
+    assert answer["choices"][0]["message"]["content"] == "[person_1], [[PERSON_2]] and Jane Doe"
+    assert tally.unresolved == {}
+
+
 def test_answers_are_restored_in_every_choice_and_field():
     body = _request({"role": "user", "content": "John O'Neil, jane@corp.example, Jane Doe, password: x\"\\y"})
     vault, _ = mask_chat_request(body, fake_detect)

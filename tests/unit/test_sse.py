@@ -504,3 +504,41 @@ def test_unknown_and_user_written_placeholders_stay():
     assert view.content[0] == "".join(deltas)
     assert tally.unresolved == {"[[PERSON_9]]": 1, "[[NOTOURS_1]]": 1}
     assert tally.restored == {}
+
+
+ALTERED = (
+    "Hi [[ person_2 ]], \\[\\[PERSON_3\\]\\] mailed [Email_Address_1](mailto:x) "
+    "\\[\\[ EMAIL_ADDRESS_1  \\]\\] [[\tPASSWORD_1\t]] about [PERSON_9] and arr[i] "
+    "\\[[PERSON_2]] [person_1]\\"
+)
+ALTERED_RESTORED = (
+    "Hi Jane Doe, Zoë Müller mailed [jane.doe@example.org](mailto:x) "
+    'jane.doe@example.org p"w\\d€ about [PERSON_9] and arr[i] \\Jane Doe [person_1]\\'
+)
+
+
+@pytest.mark.parametrize("one_char", [False, True], ids=["two deltas", "one-char deltas"])
+def test_altered_placeholders_split_at_every_position(one_char):
+    """Content and tool arguments carry forms the model altered; each is cut everywhere."""
+    vault = make_vault()
+    args = json.dumps({"note": ALTERED}, ensure_ascii=False)
+    header = {"index": 0, "id": "call_0", "type": "function", "function": {"name": "f", "arguments": ""}}
+    every = range(len(args) + 1)
+    for cut in [every] if one_char else [[cut] for cut in every]:
+        content, arguments = split(ALTERED, cut), split(args, cut)
+        events: list[dict | str] = [chunk(0, {"role": "assistant", "content": ""})]
+        events += [chunk(0, {"content": delta}) for delta in content]
+        events.append(chunk(0, {"tool_calls": [header]}))
+        events += [chunk(0, {"tool_calls": [{"index": 0, "function": {"arguments": a}}]}) for a in arguments]
+        events += [chunk(0, {}, "tool_calls"), "[DONE]"]
+        tally = RestoreTally()
+        view = client_view(b"".join(run([sse(events)], vault, tally)))
+        assert view.content[0] == ALTERED_RESTORED, cut
+        assert json.loads(view.arguments[(0, 0)]) == {"note": ALTERED_RESTORED}, cut
+        assert tally.unresolved == {}
+        assert tally.restored == {
+            "[[PERSON_2]]": 4,
+            "[[PERSON_3]]": 2,
+            "[[EMAIL_ADDRESS_1]]": 4,
+            "[[PASSWORD_1]]": 2,
+        }
