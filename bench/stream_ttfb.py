@@ -272,14 +272,18 @@ def print_report(info: dict[str, Any], rows: list[dict[str, Any]], restorer: dic
     print(f"{REQUESTS} streamed requests per row; the fake pauses {info['write_delay_ms']:g} ms per write\n")
     header = f"{'path':<9} {'prompt':<6} {'first content ms':>20} {'total ms':>18} {'exact':>6}"
     print(header + "\n" + " " * 17 + f"{'median':>10}{'p90':>10} {'median':>9}{'p90':>9}")
+    buffered = False
     for row in rows:
         first, total = row["first_content"], row["total"]
+        late = first["median_ms"] >= BUFFERED_SHARE * total["median_ms"]
+        buffered |= late
         print(
             f"{row['path']:<9} {row['prompt']:<6} {first['median_ms']:>10.1f}{first['p90_ms']:>10.1f}"
             f" {total['median_ms']:>9.1f}{total['p90_ms']:>9.1f} {row['exact']:>3}/{row['requests']}"
-            + (" *" if first["median_ms"] >= BUFFERED_SHARE * total["median_ms"] else "")
+            + (" *" if late else "")
         )
-    print("* first content came with the end: the stream was buffered on this path")
+    if buffered:
+        print("* first content came with the end: the stream was buffered on this path")
     print(
         f"\nrestorer in process: {restorer['mb_per_s']} MB/s on {restorer['input_bytes'] / 1e6:.2f} MB"
         f" in {restorer['read_bytes']}-byte reads (best of {RESTORER_RUNS}), exact: {restorer['exact']}"
