@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import random
-import socket
 import ssl
 import statistics
 import subprocess
@@ -40,6 +39,7 @@ from maskgate.vault import Vault
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 from tests.e2e.fake_openai import FakeOpenAI, chat_completion_events  # noqa: E402
+from tests.e2e.net import accepts_connections, free_port  # noqa: E402
 
 RESULTS = REPO_ROOT / "bench" / "results" / "stream_ttfb.json"
 MASKGATE_ADDON = "addon/maskgate_addon.py"
@@ -104,24 +104,10 @@ class ContentReader:
         return bool(self.text)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _accepts_connections(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 @contextmanager
 def mitmdump(name: str, scripts: list[str], upstream: str, workdir: Path) -> Iterator[tuple[str, Path, Path]]:
     """A mitmdump on a free port with its own confdir; yields (proxy URL, CA path, log path)."""
-    port = _free_port()
+    port = free_port()
     confdir = workdir / name
     log_path = workdir / f"{name}.log"
     command = [str(Path(sys.executable).with_name("mitmdump")), "--listen-host", "127.0.0.1", "-p", str(port)]
@@ -150,7 +136,7 @@ def wait_ready(port_url: str, ca_path: Path, log_path: Path, marker: str | None)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         logged = marker is None or marker in log_path.read_text(errors="replace")
-        if logged and ca_path.exists() and _accepts_connections(port):
+        if logged and ca_path.exists() and accepts_connections(port):
             return
         time.sleep(0.1)
     sys.exit(f"{log_path.stem} not ready after {STARTUP_TIMEOUT_S:.0f} s; log:\n{log_path.read_text()}")

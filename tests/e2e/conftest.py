@@ -9,7 +9,6 @@ When a test fails, the part of the mitmdump log written during that test is adde
 from __future__ import annotations
 
 import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import openai
 import pytest
 
 from .fake_openai import FakeOpenAI
+from .net import accepts_connections, free_port
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO_ROOT = E2E_DIR.parents[1]
@@ -91,20 +91,6 @@ def _addon_script() -> str:
     return os.environ.get(ADDON_ENV) or DEFAULT_ADDON
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _accepts_connections(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def _mitmdump_command(port: int, confdir: Path, upstream: str) -> list[str]:
     mitmdump = Path(sys.executable).with_name("mitmdump")
     if not mitmdump.exists():
@@ -138,7 +124,7 @@ def _wait_until_ready(process: subprocess.Popen[bytes], proxy: Proxy) -> None:
                 f"{proxy.log_tail()}",
                 pytrace=False,
             )
-        if READY_MARKER in proxy.log_text() and proxy.ca_path.exists() and _accepts_connections(proxy.port):
+        if READY_MARKER in proxy.log_text() and proxy.ca_path.exists() and accepts_connections(proxy.port):
             return
         time.sleep(0.1)
     pytest.fail(
@@ -188,7 +174,7 @@ def mitmdump_proxy(
 ) -> Iterator[Proxy]:
     """One mitmdump for the session with the addon under test and the redirect to the fake server."""
     workdir = tmp_path_factory.mktemp("mitmdump")
-    port = _free_port()
+    port = free_port()
     confdir = workdir / "confdir"
     proxy = Proxy(
         url=f"http://127.0.0.1:{port}",
