@@ -13,6 +13,7 @@ import logging
 import posixpath
 import re
 import time
+import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,7 +145,11 @@ class MaskGate:
         except Refusal:
             raise
         except Exception as e:
-            logger.exception("maskgate: detection failed")
+            # The exception's message may quote the text being analysed: log where, not what.
+            frame = traceback.extract_tb(e.__traceback__)[-1]
+            logger.error(
+                "maskgate: detection failed: %s at %s:%d", type(e).__name__, frame.filename, frame.lineno
+            )
             raise Refusal(
                 503, "maskgate_detection_failed", f"detection failed ({type(e).__name__})."
             ) from None

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gzip
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -192,7 +193,7 @@ def _refusal_code(flow: http.HTTPFlow, status: int) -> str:
     return json.loads(flow.response.content)["error"]["code"]
 
 
-def test_detector_failure_and_timeout_fail_closed(gate, monkeypatch, tmp_path: Path):
+def test_detector_failure_and_timeout_fail_closed(gate, monkeypatch, caplog, tmp_path: Path):
     addon, _ = gate
 
     def broken(request, limit, detector):
@@ -200,9 +201,11 @@ def test_detector_failure_and_timeout_fail_closed(gate, monkeypatch, tmp_path: P
 
     monkeypatch.setattr(addon_module, "_mask_and_encode", broken)
     flow = _chat(PROMPT)
-    asyncio.run(addon.request(flow))
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(addon.request(flow))
     assert _refusal_code(flow, 503) == "maskgate_detection_failed"
     assert EMAIL not in flow.response.get_text() and EMAIL not in flow.comment
+    assert "RuntimeError" in caplog.text and EMAIL not in caplog.text
 
     with _rules_with(gate, tmp_path, "analysis_timeout_ms: 20000", "analysis_timeout_ms: 50") as addon:
         monkeypatch.setattr(addon_module, "_mask_and_encode", lambda r, limit, d: time.sleep(0.5))
