@@ -24,8 +24,8 @@ run: $(STAMP)
 	$(BIN)/maskgate run --host $(HOST) --port $(PORT) -- $(MITMDUMP_ARGS)
 
 test: $(STAMP)
-	$(BIN)/ruff check addon tests scripts
-	$(BIN)/ruff format --check addon tests
+	$(BIN)/ruff check addon tests bench
+	$(BIN)/ruff format --check addon tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Regenerate requirements/lock.txt after changing pins in pyproject.toml (needs network).
