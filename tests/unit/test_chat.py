@@ -50,6 +50,12 @@ def test_every_role_and_text_part_is_masked():
     assert len(vault) == 3
 
 
+def test_end_user_fields_are_analysed():
+    body = _request({"role": "user", "content": "hi"}, user="a@x.io", safety_identifier="b@x.io")
+    mask_chat_request(body, fake_detect)
+    assert body["user"] == "[[EMAIL_ADDRESS_1]]" and body["safety_identifier"] == "[[EMAIL_ADDRESS_2]]"
+
+
 def test_numbering_follows_first_appearance_and_is_stable_across_turns():
     turn1 = _request({"role": "user", "content": "Ann wrote to b@x.io, then Jane Doe and Ann met."})
     turn2 = _request(

@@ -2,7 +2,8 @@
 
 Requests: every text the model reads is analysed — message content (a string or
 `text`/`refusal` parts) for every role, assistant tool-call and legacy function-call
-arguments (decoded, masked inside their values, re-encoded) and the `user` field.
+arguments (decoded, masked inside their values, re-encoded), and the end-user fields
+`user` and `safety_identifier`.
 All other strings only get values that were detected elsewhere in the request
 masked; images, audio, files and the model name are never touched.
 
@@ -26,6 +27,8 @@ _BINARY_PARTS = frozenset({"image_url", "input_audio", "file"})
 _PART_TEXT_KEYS = frozenset({"text", "refusal"})
 _ANSWER_TEXT_KEYS = ("content", "refusal", "reasoning_content", "reasoning")
 _NEVER_TOUCHED = frozenset({"model", "role", "type", "id", "tool_call_id"})
+_END_USER_IDS = frozenset({"user", "safety_identifier"})
+"""Fields that identify the end user; clients often put an e-mail address there."""
 
 
 def mask_chat_request(body: dict[str, Any], detect: DetectFn) -> tuple[Vault, list[Finding]]:
@@ -36,7 +39,7 @@ def mask_chat_request(body: dict[str, Any], detect: DetectFn) -> tuple[Vault, li
             for i, message in enumerate(value):
                 collector.message(message, f"messages[{i}]", _setter(value, i))
         elif key not in _NEVER_TOUCHED:
-            collector.walk(value, key, _setter(body, key), scan=key == "user")
+            collector.walk(value, key, _setter(body, key), scan=key in _END_USER_IDS)
     vault, findings = mask_slots(collector.slots, detect)
     collector.finish()
     return vault, findings
