@@ -15,7 +15,7 @@ import re
 import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -41,7 +41,6 @@ class _Masked:
     """What a forwarded request left for its answer: the vault to restore from."""
 
     vault: Vault
-    findings: list[Finding] = field(default_factory=list)
     stream_tally: RestoreTally | None = None
     """Set when the answer is streamed: filled in by the stream restorer as events pass."""
 
@@ -122,7 +121,7 @@ class MaskGate:
         if findings:
             flow.request.content = masked
             flow.request.anticomp()
-            self._masked[flow.id] = _Masked(vault, findings)
+            self._masked[flow.id] = _Masked(vault)
         annotate.record_masked(flow, findings, analysis_ms)
         logger.info(
             "maskgate: %s masked %d occurrence(s) of %d value(s) in %.0f ms",
