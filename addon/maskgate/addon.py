@@ -25,9 +25,9 @@ from maskgate import annotate
 from maskgate.detect.engine import Detector
 from maskgate.detect.pii import SpacyModelNotFound, resolve_spacy_model
 from maskgate.errors import Refusal, error_response
-from maskgate.mask import Finding
+from maskgate.mask import Finding, masked_any
 from maskgate.openai import chat
-from maskgate.policy import DEFAULT_RULES, Policy, PolicyError, load_policy
+from maskgate.policy import DEFAULT_RULES, Action, Policy, PolicyError, load_policy
 from maskgate.restore.decode import SUPPORTED, DecodingStream, StreamCallable
 from maskgate.restore.sse import SseRestorer
 from maskgate.restore.text import RestoreTally
@@ -118,14 +118,15 @@ class MaskGate:
             annotate.record_refused(flow, refusal.code, refusal.message)
             return
         analysis_ms = (time.perf_counter() - started) * 1000
-        if findings:
+        if masked_any(findings):
             flow.request.content = masked
             flow.request.anticomp()
             self._masked[flow.id] = _Masked(vault)
         annotate.record_masked(flow, findings, analysis_ms)
+        logged = sum(f.action == Action.LOG for f in findings)
         logger.info(
-            "maskgate: %s masked %d occurrence(s) of %d value(s) in %.0f ms",
-            flow.request.path, len(findings), len(vault), analysis_ms,
+            "maskgate: %s masked %d occurrence(s) of %d value(s), logged %d, in %.0f ms",
+            flow.request.path, len(findings) - logged, len(vault), logged, analysis_ms,
         )  # fmt: skip
 
     async def _mask(self, request: http.Request) -> tuple[Vault, list[Finding], bytes]:
@@ -255,8 +256,24 @@ def _mask_and_encode(
     request: http.Request, limit: int, detector: Detector
 ) -> tuple[Vault, list[Finding], bytes]:
     body = _parse_body(request, limit)
-    vault, findings = chat.mask_chat_request(body, detector.detect)
-    return vault, findings, encode_json(body) if findings else b""
+    vault, findings = chat.mask_chat_request(body, detector.detect, detector.action_for)
+    if blocked := [f for f in findings if f.action == Action.BLOCK]:
+        raise Refusal(400, "maskgate_blocked", blocked_message(blocked))
+    return vault, findings, encode_json(body) if masked_any(findings) else b""
+
+
+def blocked_message(blocked: list[Finding]) -> str:
+    """Which blocked types were found where, in order of appearance; never the values.
+
+    Types and field paths let the user find and remove what the policy forbids.
+    """
+    paths: dict[str, list[str]] = {}
+    for f in blocked:
+        where = paths.setdefault(f.entity_type, [])
+        if f.path not in where:
+            where.append(f.path)
+    found = "; ".join(f"{entity_type} in {', '.join(where)}" for entity_type, where in paths.items())
+    return f"the request contains data the policy blocks: {found}."
 
 
 def encode_json(value: Any) -> bytes:

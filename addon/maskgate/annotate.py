@@ -14,6 +14,7 @@ from maskgate.mask import Finding
 from maskgate.restore.text import RestoreTally
 
 MARK_MASKED = ":shield:"
+MARK_LOGGED = ":eyes:"
 MARK_REFUSED = ":no_entry:"
 MARK_UNRESOLVED = ":warning:"
 METADATA_KEY = "maskgate"
@@ -24,8 +25,10 @@ def record_masked(flow: http.HTTPFlow, findings: list[Finding], analysis_ms: flo
     meta = flow.metadata.setdefault(METADATA_KEY, {})
     meta["analysis_ms"] = round(analysis_ms, 1)
     meta["detections"] = [f.as_dict() for f in findings]
-    if findings:
+    if any(f.placeholder for f in findings):
         flow.marked = MARK_MASKED
+    elif findings:
+        flow.marked = MARK_LOGGED
     _write_comment(flow)
 
 
@@ -54,11 +57,14 @@ def _write_comment(flow: http.HTTPFlow) -> None:
     if refused := meta.get("refused"):
         flow.comment = f"maskgate: refused ({refused['code']}): {refused['reason']}"
         return
-    by_type = Counter(d["type"] for d in {d["placeholder"]: d for d in meta.get("detections", [])}.values())
-    parts = [
-        "maskgate: masked "
-        + (", ".join(f"{n} {t}" for t, n in sorted(by_type.items())) if by_type else "nothing")
-    ]
+    detections = meta.get("detections", [])
+    masked = Counter(
+        d["type"] for d in {d["placeholder"]: d for d in detections if d["placeholder"]}.values()
+    )
+    logged = Counter(d["type"] for d in detections if d["action"] == "log")
+    parts = ["maskgate: masked " + (_counts(masked) if masked else "nothing")]
+    if logged:
+        parts.append(f"logged {_counts(logged)} occurrence(s), not masked")
     if restore := meta.get("restore"):
         parts.append(f"answer: {restore['restored']} restored")
         if restore["unresolved"]:
@@ -66,3 +72,7 @@ def _write_comment(flow: http.HTTPFlow) -> None:
         if restore["note"]:
             parts.append(restore["note"])
     flow.comment = "; ".join(parts)
+
+
+def _counts(by_type: Counter[str]) -> str:
+    return ", ".join(f"{n} {t}" for t, n in sorted(by_type.items()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,32 @@ _TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*[A-Z0-9]$")
 
 class PolicyError(ValueError):
     """A rules file is unreadable or invalid; the message names file, key and problem."""
+
+
+class Action(StrEnum):
+    """What happens to a detected value of one entity type."""
+
+    MASK = "mask"
+    """Replaced by a placeholder upstream, restored in the answer."""
+    BLOCK = "block"
+    """The whole request is refused and never forwarded."""
+    LOG = "log"
+    """Recorded on the flow only; the value goes upstream as written."""
+    OFF = "off"
+    """Not detected at all."""
+
+
+ACTION_STRENGTH = {Action.OFF: 0, Action.LOG: 1, Action.MASK: 2, Action.BLOCK: 3}
+"""Which action wins when one value or span is claimed by types with different actions:
+the one that lets less of it through."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRule:
+    """How one personal-data type is handled, and how sure Presidio must be."""
+
+    action: Action
+    min_score: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +71,15 @@ class SecretPattern:
 class PiiRules:
     language: str
     spacy_model: str
-    entities: Mapping[str, float]
-    """Entity type -> the minimum score at which a Presidio result counts."""
+    entities: Mapping[str, EntityRule]
+
+    @property
+    def min_scores(self) -> dict[str, float]:
+        """Type -> minimum score, for the types that are detected at all (not ``off``).
+
+        Only these reach Presidio, so an ``off`` type costs no recognizer time.
+        """
+        return {name: rule.min_score for name, rule in self.entities.items() if rule.action != Action.OFF}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +87,10 @@ class SecretRules:
     detect_secrets_plugins: tuple[Mapping[str, Any], ...]
     """Plugin settings in detect-secrets' own form: ``{"name": ..., **options}``."""
     patterns: tuple[SecretPattern, ...]
+    actions: Mapping[str, Action]
+    """Secret type -> action, for the types the rules name."""
+    default_action: Action
+    """The action for every secret type the rules do not name, so new plugins are covered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +101,17 @@ class Policy:
     secrets: SecretRules
     max_body_bytes: int
     analysis_timeout_ms: int
+
+    def action_for(self, entity_type: str, secret: bool) -> Action:
+        """The action for a detection of `entity_type`.
+
+        A personal-data type the rules do not list can only come from a detector the rules
+        do not drive; it is masked, so an unexpected type never goes out in clear.
+        """
+        if secret:
+            return self.secrets.actions.get(entity_type, self.secrets.default_action)
+        rule = self.pii.entities.get(entity_type)
+        return rule.action if rule else Action.MASK
 
 
 def load_policy(path: str | Path = DEFAULT_RULES) -> Policy:
@@ -87,7 +136,8 @@ def parse_policy(raw: Any, source: str) -> Policy:
     pii.only("language", "spacy_model", "entities")
     entities = pii.section("entities")
     secrets = doc.section("secrets")
-    secrets.only("detect_secrets", "patterns")
+    secrets.only("actions", "detect_secrets", "patterns")
+    secret_actions = secrets.section("actions")
     limits = doc.section("limits")
     limits.only("max_body_kb", "analysis_timeout_ms")
     return Policy(
@@ -96,15 +146,23 @@ def parse_policy(raw: Any, source: str) -> Policy:
         pii=PiiRules(
             language=pii.get("language", str),
             spacy_model=pii.get("spacy_model", str),
-            entities={name: entities.score(name) for name in entities.type_names()},
+            entities={name: _entity_rule(entities, name) for name in entities.type_names()},
         ),
         secrets=SecretRules(
             detect_secrets_plugins=_detect_secrets_plugins(secrets),
             patterns=_secret_patterns(secrets),
+            actions={name: secret_actions.action(name) for name in secret_actions.type_names("default")},
+            default_action=secret_actions.action("default"),
         ),
         max_body_bytes=limits.positive_int("max_body_kb") * 1024,
         analysis_timeout_ms=limits.positive_int("analysis_timeout_ms"),
     )
+
+
+def _entity_rule(entities: _Section, name: str) -> EntityRule:
+    rule = entities.section(name)
+    rule.only("action", "min_score")
+    return EntityRule(rule.action("action"), rule.score("min_score"))
 
 
 def _detect_secrets_plugins(secrets: _Section) -> tuple[Mapping[str, Any], ...]:
@@ -180,11 +238,22 @@ class _Section:
                 raise self.error(f"{name}[{i}]", "must be a non-empty string")
         return values
 
-    def type_names(self) -> list[str]:
+    def type_names(self, *other_keys: str) -> list[str]:
+        """The keys that name entity types; `other_keys` are allowed too but not returned."""
+        names = []
         for name in self.raw:
+            if name in other_keys:
+                continue
             if not isinstance(name, str) or not _TYPE_NAME.match(name):
                 raise self.error(str(name), "entity type must be UPPER_SNAKE_CASE")
-        return list(self.raw)
+            names.append(name)
+        return names
+
+    def action(self, name: str) -> Action:
+        value = self.get(name, str)
+        if value not in Action:
+            raise self.error(name, f"{value!r} is not an action (expected one of: {', '.join(Action)})")
+        return Action(value)
 
     def score(self, name: str) -> float:
         value = self.get(name, (int, float))

@@ -8,6 +8,7 @@ When a test fails, the part of the mitmdump log written during that test is adde
 
 from __future__ import annotations
 
+import contextlib
 import os
 import ssl
 import subprocess
@@ -20,6 +21,8 @@ from pathlib import Path
 import httpx2
 import openai
 import pytest
+
+from maskgate.policy import DEFAULT_RULES
 
 from .fake_openai import FakeOpenAI
 from .net import accepts_connections, free_port
@@ -91,7 +94,7 @@ def _addon_script() -> str:
     return os.environ.get(ADDON_ENV) or DEFAULT_ADDON
 
 
-def _mitmdump_command(port: int, confdir: Path, upstream: str) -> list[str]:
+def _mitmdump_command(port: int, confdir: Path, upstream: str, extra: list[str]) -> list[str]:
     mitmdump = Path(sys.executable).with_name("mitmdump")
     if not mitmdump.exists():
         pytest.fail(f"mitmdump not found next to {sys.executable}; run the tests with the project venv")
@@ -111,6 +114,7 @@ def _mitmdump_command(port: int, confdir: Path, upstream: str) -> list[str]:
         REDIRECT_ADDON,
         "--set",
         f"maskgate_test_upstream={upstream}",
+        *extra,
     ]
 
 
@@ -168,12 +172,9 @@ def fake_openai(fake_openai_server: FakeOpenAI) -> Iterator[FakeOpenAI]:
     fake_openai_server.clear()
 
 
-@pytest.fixture(scope="session")
-def mitmdump_proxy(
-    fake_openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Proxy]:
-    """One mitmdump for the session with the addon under test and the redirect to the fake server."""
-    workdir = tmp_path_factory.mktemp("mitmdump")
+@contextlib.contextmanager
+def _running_mitmdump(fake_openai_server: FakeOpenAI, workdir: Path, extra: list[str]) -> Iterator[Proxy]:
+    """A mitmdump with the addon under test and the redirect to the fake server, until exit."""
     port = free_port()
     confdir = workdir / "confdir"
     proxy = Proxy(
@@ -183,7 +184,7 @@ def mitmdump_proxy(
         ca_path=confdir / "mitmproxy-ca-cert.pem",
         log_path=workdir / "mitmdump.log",
     )
-    command = _mitmdump_command(port, confdir, fake_openai_server.url)
+    command = _mitmdump_command(port, confdir, fake_openai_server.url, extra)
     with proxy.log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
@@ -200,6 +201,42 @@ def mitmdump_proxy(
         _stop(process)
 
 
+@pytest.fixture(scope="session")
+def mitmdump_proxy(
+    fake_openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Proxy]:
+    """One mitmdump for the session with the shipped rules."""
+    with _running_mitmdump(fake_openai_server, tmp_path_factory.mktemp("mitmdump"), []) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="session")
+def actions_mitmdump_proxy(
+    fake_openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Proxy]:
+    """A second mitmdump whose rules block private keys and only log phone numbers.
+
+    Started only by the tests that use it, since loading the models takes seconds.
+    """
+    workdir = tmp_path_factory.mktemp("mitmdump-actions")
+    rules = workdir / "actions.yaml"
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    for old, new in ACTION_RULE_CHANGES:
+        if old not in text:
+            pytest.fail(f"the shipped rules no longer contain {old!r}; update ACTION_RULE_CHANGES")
+        text = text.replace(old, new)
+    rules.write_text(text, encoding="utf-8")
+    with _running_mitmdump(fake_openai_server, workdir, ["--set", f"maskgate_rules={rules}"]) as proxy:
+        yield proxy
+
+
+ACTION_RULE_CHANGES = (
+    ("    default: mask", "    PRIVATE_KEY: block\n    default: mask"),
+    ("PHONE_NUMBER: {action: mask", "PHONE_NUMBER: {action: log"),
+)
+"""How the rules of `actions_mitmdump_proxy` differ from the shipped ones."""
+
+
 @pytest.fixture
 def proxy(mitmdump_proxy: Proxy, request: pytest.FixtureRequest) -> Proxy:
     """The session's mitmdump; marks where this test's log starts, for the failure report."""
@@ -208,10 +245,29 @@ def proxy(mitmdump_proxy: Proxy, request: pytest.FixtureRequest) -> Proxy:
 
 
 @pytest.fixture
+def actions_proxy(actions_mitmdump_proxy: Proxy, request: pytest.FixtureRequest) -> Proxy:
+    """The mitmdump with per-entity actions; marks where this test's log starts."""
+    request.node.stash[_LOG_START] = (actions_mitmdump_proxy, actions_mitmdump_proxy.log_size())
+    return actions_mitmdump_proxy
+
+
+def _sdk(proxy: Proxy) -> openai.OpenAI:
+    """The openai SDK going through `proxy`, trusting only the mitmproxy CA, without retries."""
+    http_client = openai.DefaultHttpxClient(proxy=proxy.url, verify=_ca_context(proxy), trust_env=False)
+    return openai.OpenAI(api_key=TEST_API_KEY, max_retries=0, timeout=60, http_client=http_client)
+
+
+@pytest.fixture
 def client(proxy: Proxy, fake_openai: FakeOpenAI) -> Iterator[openai.OpenAI]:
     """The openai SDK going through the proxy, trusting only the mitmproxy CA, without retries."""
-    http_client = openai.DefaultHttpxClient(proxy=proxy.url, verify=_ca_context(proxy), trust_env=False)
-    with openai.OpenAI(api_key=TEST_API_KEY, max_retries=0, timeout=60, http_client=http_client) as sdk:
+    with _sdk(proxy) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+def actions_client(actions_proxy: Proxy, fake_openai: FakeOpenAI) -> Iterator[openai.OpenAI]:
+    """The openai SDK going through the mitmdump with per-entity actions."""
+    with _sdk(actions_proxy) as sdk:
         yield sdk
 
 

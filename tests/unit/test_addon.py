@@ -174,11 +174,15 @@ def test_unreadable_bodies_are_refused_not_forwarded(gate, body, headers, status
 
 
 @contextlib.contextmanager
-def _rules_with(gate, tmp_path: Path, old: str, new: str):
-    """Run the addon on a copy of the shipped rules with one line changed, then restore them."""
+def _rules_with(gate, tmp_path: Path, *changes: tuple[str, str]):
+    """Run the addon on a copy of the shipped rules with (old, new) lines changed, then restore them."""
     addon, tctx = gate
+    text = DEFAULT_RULES.read_text()
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new)
     rules = tmp_path / "changed.yaml"
-    rules.write_text(DEFAULT_RULES.read_text().replace(old, new))
+    rules.write_text(text)
     tctx.configure(addon, maskgate_rules=str(rules))
     try:
         addon._detector.result(timeout=120)
@@ -207,7 +211,7 @@ def test_detector_failure_and_timeout_fail_closed(gate, monkeypatch, caplog, tmp
     assert EMAIL not in flow.response.get_text() and EMAIL not in flow.comment
     assert "RuntimeError" in caplog.text and EMAIL not in caplog.text
 
-    with _rules_with(gate, tmp_path, "analysis_timeout_ms: 20000", "analysis_timeout_ms: 50") as addon:
+    with _rules_with(gate, tmp_path, ("analysis_timeout_ms: 20000", "analysis_timeout_ms: 50")) as addon:
         monkeypatch.setattr(addon_module, "_mask_and_encode", lambda r, limit, d: time.sleep(0.5))
         flow = _chat(PROMPT)
         asyncio.run(addon.request(flow))
@@ -215,7 +219,7 @@ def test_detector_failure_and_timeout_fail_closed(gate, monkeypatch, caplog, tmp
 
 
 def test_body_over_the_limit_is_refused(gate, tmp_path: Path):
-    with _rules_with(gate, tmp_path, "max_body_kb: 8192", "max_body_kb: 1") as addon:
+    with _rules_with(gate, tmp_path, ("max_body_kb: 8192", "max_body_kb: 1")) as addon:
         flow = _chat("x" * 2000)
         asyncio.run(addon.request(flow))
         assert _refusal_code(flow, 413) == "maskgate_body_too_large"
@@ -227,6 +231,81 @@ def test_invalid_rules_are_rejected_with_file_and_key(gate, tmp_path: Path):
     rules.write_text(DEFAULT_RULES.read_text().replace("max_body_kb: 8192", "max_body_kb: -1"))
     with pytest.raises(Exception, match=r"bad\.yaml: limits\.max_body_kb: must be a positive integer"):
         tctx.configure(addon, maskgate_rules=str(rules))
+
+
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx3Hk9Qp2\n-----END RSA PRIVATE KEY-----"
+PHONE = "+1 415-555-0132"
+ACTION_RULES = (
+    ("    default: mask", "    PRIVATE_KEY: block\n    default: mask"),
+    ("PHONE_NUMBER: {action: mask", "PHONE_NUMBER: {action: log"),
+)
+
+
+@pytest.fixture
+def acting_gate(gate, tmp_path: Path):
+    """The addon with private keys blocked and phone numbers only logged."""
+    with _rules_with(gate, tmp_path, *ACTION_RULES) as addon:
+        yield addon
+
+
+def test_blocked_type_is_refused_naming_types_and_paths_never_values(acting_gate):
+    body = {
+        "model": "gpt-4o-mini",
+        "messages": [
+            {"role": "system", "content": "You review code."},
+            {"role": "user", "content": f"Is this key fine?\n{PEM}"},
+            {"role": "user", "content": f"Ask {NAME} on {PHONE}."},
+        ],
+    }
+    flow = _chat(json.dumps(body).encode())
+    asyncio.run(acting_gate.request(flow))
+    assert _refusal_code(flow, 400) == "maskgate_blocked"
+    error = json.loads(flow.response.content)["error"]
+    assert error["type"] == "invalid_request_error" and error["param"] is None
+    assert "PRIVATE_KEY in messages[1].content" in error["message"]
+    assert "MIIEow" not in flow.response.get_text() and NAME not in flow.response.get_text()
+    assert flow.marked == ":no_entry:" and "blocks: PRIVATE_KEY" in flow.comment
+    assert json.loads(flow.request.content) == body
+    assert flow.id not in acting_gate._masked
+    saved = json.dumps(flow.get_state()["metadata"], default=repr) + flow.comment
+    assert "MIIEow" not in saved and PHONE not in saved
+
+
+def test_logged_type_goes_upstream_byte_for_byte_and_is_annotated(acting_gate):
+    raw = json.dumps(
+        {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Call {PHONE} now."}]}
+    )
+    raw = raw.replace(", ", ",   ").encode()
+    flow = _chat(raw)
+    asyncio.run(acting_gate.request(flow))
+    assert flow.response is None and flow.request.raw_content == raw
+    assert flow.id not in acting_gate._masked
+    [detection] = flow.metadata["maskgate"]["detections"]
+    assert detection["action"] == "log" and detection["type"] == "PHONE_NUMBER"
+    assert detection["placeholder"] is None and detection["path"] == "messages[0].content"
+    assert "logged 1 PHONE_NUMBER" in flow.comment and flow.marked == ":eyes:"
+    assert PHONE not in json.dumps(flow.metadata, default=repr) + flow.comment
+
+
+def test_logged_and_masked_types_in_one_request(acting_gate):
+    flow = _chat(f"Ask {NAME} on {PHONE}.")
+    asyncio.run(acting_gate.request(flow))
+    sent = _sent_text(flow)
+    assert NAME not in sent and PHONE in sent and "[[PERSON_1]]" in sent
+    actions = {d["type"]: d["action"] for d in flow.metadata["maskgate"]["detections"]}
+    assert actions == {"PERSON": "mask", "PHONE_NUMBER": "log"}
+    assert (
+        flow.marked == ":shield:"
+        and "masked 1 PERSON" in flow.comment
+        and "logged 1 PHONE_NUMBER" in flow.comment
+    )
+
+
+def test_masked_detections_carry_their_action(gate):
+    addon, _ = gate
+    flow = _chat(PROMPT)
+    asyncio.run(addon.request(flow))
+    assert {d["action"] for d in flow.metadata["maskgate"]["detections"]} == {"mask"}
 
 
 def test_upstream_errors_pass_through_and_disconnects_free_state(gate):

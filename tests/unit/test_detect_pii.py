@@ -127,9 +127,13 @@ def test_missing_model_is_a_clear_error_and_never_a_download(monkeypatch):
         pii.resolve_spacy_model("en_core_web_sm")
 
 
-def _policy_with(entities: dict[str, float], language: str = "en") -> Policy:
+def _policy_with(entities: dict[str, float], language: str = "en", off: tuple[str, ...] = ()) -> Policy:
+    """The shipped policy with only `entities` masked (type -> min_score), and `off` types off."""
     raw = yaml.safe_load(Path(DEFAULT_RULES).read_text(encoding="utf-8"))
-    raw["pii"]["entities"] = entities
+    raw["pii"]["entities"] = {
+        **{name: {"action": "mask", "min_score": score} for name, score in entities.items()},
+        **{name: {"action": "off", "min_score": 0.5} for name in off},
+    }
     raw["pii"]["language"] = language
     return parse_policy(raw, "test.yaml")
 
@@ -151,6 +155,16 @@ def test_only_the_policy_types_are_reported(tmp_path):
     detector = pii.PiiDetector(_policy_with({"IP_ADDRESS": 0.5}), _blank_model(tmp_path, "en"))
     text = "Mail jane.roe@example.com from 198.51.100.7."
     assert [d.entity_type for d in detector.detect(text)] == ["IP_ADDRESS"]
+
+
+def test_off_types_never_reach_presidio(tmp_path):
+    detector = pii.PiiDetector(
+        _policy_with({"IP_ADDRESS": 0.5}, off=("EMAIL_ADDRESS",)), _blank_model(tmp_path, "en")
+    )
+    text = "Mail jane.roe@example.com from 198.51.100.7."
+    assert [d.entity_type for d in detector.detect(text)] == ["IP_ADDRESS"]
+    recognized = {e for r in detector._analyzer.registry.recognizers for e in r.supported_entities}
+    assert "EMAIL_ADDRESS" not in recognized
 
 
 def test_minimum_score_applies_per_type(tmp_path):

@@ -195,10 +195,30 @@ def test_secret_scan_terminates_on_200_kb_of_repeated_prefixes(fragment):
     SecretDetector(load_policy()).detect(text)
 
 
-def _policy(plugins: list[dict], patterns: list[dict]) -> Policy:
+def _policy(plugins: list[dict], patterns: list[dict], actions: dict | None = None) -> Policy:
     raw = yaml.safe_load(Path(DEFAULT_RULES).read_text(encoding="utf-8"))
-    raw["secrets"] = {"detect_secrets": plugins, "patterns": patterns}
+    raw["secrets"] = {
+        "actions": actions or {"default": "mask"},
+        "detect_secrets": plugins,
+        "patterns": patterns,
+    }
     return parse_policy(raw, "test.yaml")
+
+
+def test_off_secret_types_are_not_detected():
+    rules = [
+        {"id": "ticket", "type": "TICKET_TOKEN", "regex": r"tkt-[0-9]{6}", "score": 0.7},
+        {"id": "order", "type": "ORDER_TOKEN", "regex": r"ord-[0-9]{6}", "score": 0.7},
+    ]
+    detector = SecretDetector(
+        _policy(
+            plugins=[{"name": "GitHubTokenDetector"}],
+            patterns=rules,
+            actions={"default": "off", "ORDER_TOKEN": "log"},
+        )
+    )
+    text = "use tkt-123456 and ord-654321 with ghp_" + "a1B2" * 9
+    assert [d.entity_type for d in detector.detect(text)] == ["ORDER_TOKEN"]
 
 
 def test_unknown_plugin_names_file_and_key():

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from maskgate.detect.pii import PiiDetector
 from maskgate.detect.placeholder import PLACEHOLDER_SHAPE
 from maskgate.detect.secrets import SecretDetector
 from maskgate.detect.types import Detection
-from maskgate.policy import Policy
+from maskgate.policy import ACTION_STRENGTH, Action, Policy
 
 __all__ = ["PLACEHOLDER_SHAPE", "Detector", "resolve"]
 
@@ -25,6 +25,15 @@ WARM_UP_TEXT = "Write to the office at info@example.com or call +1 212 555 0100 
 public suffix list), so the first real request is not the slow one."""
 
 Span = tuple[int, int]
+StrengthFn = Callable[[Detection], int]
+"""How strictly a detection's type is handled (see `ACTION_STRENGTH`); stricter wins overlaps."""
+
+
+RankKey = Callable[[Detection], tuple[int, float, int, int]]
+
+
+def _same_strength(_: Detection) -> int:
+    return 0
 
 
 class Detector:
@@ -36,6 +45,7 @@ class Detector:
 
     def __init__(self, policy: Policy, spacy_model: str | None = None) -> None:
         """`spacy_model` (a package name or model directory) overrides ``pii.spacy_model``."""
+        self._policy = policy
         self._secrets = SecretDetector(policy)
         self._pii = PiiDetector(policy, spacy_model)
 
@@ -43,26 +53,42 @@ class Detector:
         """Sorted, non-overlapping detections in `text` (see the module docstring)."""
         if not text.strip():
             return []
-        return resolve(text, [*self._secrets.detect(text), *self._pii.detect(text)])
+        found = [*self._secrets.detect(text), *self._pii.detect(text)]
+        return resolve(text, [d for d in found if self.action_for(d) != Action.OFF], self._strength)
+
+    def action_for(self, d: Detection) -> Action:
+        """The policy's action for `d`'s type."""
+        return self._policy.action_for(d.entity_type, d.secret)
+
+    def _strength(self, d: Detection) -> int:
+        return ACTION_STRENGTH[self.action_for(d)]
 
     def warm_up(self) -> None:
         """Run one small analysis so that lazy loading does not delay the first request."""
         self.detect(WARM_UP_TEXT)
 
 
-def resolve(text: str, detections: Iterable[Detection]) -> list[Detection]:
+def resolve(
+    text: str, detections: Iterable[Detection], strength: StrengthFn = _same_strength
+) -> list[Detection]:
     """Clean raw detections of `text` into sorted, non-overlapping spans.
 
     Parts inside placeholder-shaped tokens are cut away and spans are trimmed of
     whitespace; what keeps no letter or digit is dropped. Overlapping secrets are
-    joined, typed by the best of them (higher score, then longer). Personal data is
-    then taken best first (higher score, then longer) where it overlaps nothing taken.
+    joined, typed by the best of them (stricter action, higher score, then longer).
+    Spans are then taken best first where they overlap nothing taken: stricter action
+    first, a secret before personal data at the same action, then score and length.
+    Ranking the action first means a span that is only logged never hides an
+    overlapping one that must be masked or blocked, whether it is a secret or not.
     """
     placeholders = [m.span() for m in PLACEHOLDER_SHAPE.finditer(text)]
     pieces = [piece for d in detections for piece in _outside(text, d, placeholders)]
-    secrets = _join_overlapping([d for d in pieces if d.secret])
-    taken = _Intervals(secrets)
-    for d in sorted((d for d in pieces if not d.secret), key=_priority):
+    best_first = _ranked(strength)
+    secrets = _join_overlapping([d for d in pieces if d.secret], best_first)
+    personal = [d for d in pieces if not d.secret]
+    taken = _Intervals(())
+    # Stricter action first; at the same action a secret beats personal data.
+    for d in sorted([*secrets, *personal], key=lambda d: (-strength(d), not d.secret, best_first(d))):
         taken.add_if_free(d)
     return taken.sorted()
 
@@ -89,29 +115,33 @@ def _trimmed(text: str, d: Detection, start: int, end: int) -> Iterator[Detectio
         yield d if (start, end) == (d.start, d.end) else dataclasses.replace(d, start=start, end=end)
 
 
-def _priority(d: Detection) -> tuple[float, int, int]:
-    """Sort key, best first: higher score, then longer, then earlier."""
-    return (-d.score, -(d.end - d.start), d.start)
+def _ranked(strength: StrengthFn) -> RankKey:
+    """Sort key, best first: stricter action, higher score, then longer, then earlier."""
+
+    def key(d: Detection) -> tuple[int, float, int, int]:
+        return (-strength(d), -d.score, -(d.end - d.start), d.start)
+
+    return key
 
 
-def _join_overlapping(secrets: list[Detection]) -> list[Detection]:
+def _join_overlapping(secrets: list[Detection], best_first: RankKey) -> list[Detection]:
     """Join overlapping secret spans into one span each, so no part of a secret leaks."""
     joined: list[Detection] = []
     group: list[Detection] = []
     group_end = 0
     for d in sorted(secrets, key=lambda d: (d.start, d.end)):
         if group and d.start >= group_end:
-            joined.append(_union(group))
+            joined.append(_union(group, best_first))
             group = []
         group.append(d)
         group_end = max(group_end, d.end)
     if group:
-        joined.append(_union(group))
+        joined.append(_union(group, best_first))
     return joined
 
 
-def _union(group: list[Detection]) -> Detection:
-    best = min(group, key=_priority)
+def _union(group: list[Detection], best_first: RankKey) -> Detection:
+    best = min(group, key=best_first)
     return dataclasses.replace(best, start=min(d.start for d in group), end=max(d.end for d in group))
 
 

@@ -121,7 +121,7 @@ class PiiDetector:
         use_bundled_suffix_list()
         rules = policy.pii
         self._language = rules.language
-        self._min_scores = dict(rules.entities)
+        self._min_scores = rules.min_scores
         self._entities = sorted(self._min_scores)
         nlp = spacy.load(resolve_spacy_model(spacy_model or rules.spacy_model), exclude=list(UNUSED_PIPES))
         if nlp.lang != rules.language:

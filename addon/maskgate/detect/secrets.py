@@ -21,7 +21,7 @@ from detect_secrets.filters import heuristic
 from detect_secrets.plugins.base import BasePlugin
 
 from maskgate.detect.types import Detection
-from maskgate.policy import Policy, PolicyError, SecretPattern
+from maskgate.policy import Action, Policy, PolicyError, SecretPattern
 
 PLUGIN_ENGINE = "detect-secrets"
 PATTERN_ENGINE = "pattern"
@@ -92,11 +92,15 @@ class SecretDetector:
     """
 
     def __init__(self, policy: Policy) -> None:
-        self._plugins = tuple(
+        plugins = (
             _plugin(options, policy.source, f"secrets.detect_secrets[{i}]")
             for i, options in enumerate(policy.secrets.detect_secrets_plugins)
         )
-        self._patterns = policy.secrets.patterns
+        # Plugins and patterns of `off` types are still validated, but never run.
+        self._plugins = tuple(p for p in plugins if policy.action_for(p.entity_type, True) != Action.OFF)
+        self._patterns = tuple(
+            p for p in policy.secrets.patterns if policy.action_for(p.entity_type, True) != Action.OFF
+        )
 
     def detect(self, text: str) -> list[Detection]:
         """Every span a plugin or pattern flags; spans may overlap (the engine resolves that)."""

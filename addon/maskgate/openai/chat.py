@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from maskgate.mask import DetectFn, Finding, TextSlot, mask_slots
+from maskgate.mask import ActionFn, DetectFn, Finding, TextSlot, mask_everything, mask_slots
 from maskgate.restore.text import RestoreTally, json_string_escape, restore_text
 from maskgate.vault import Vault
 
@@ -31,8 +31,13 @@ _END_USER_IDS = frozenset({"user", "safety_identifier"})
 """Fields that identify the end user; clients often put an e-mail address there."""
 
 
-def mask_chat_request(body: dict[str, Any], detect: DetectFn) -> tuple[Vault, list[Finding]]:
-    """Mask a parsed chat-completion request in place."""
+def mask_chat_request(
+    body: dict[str, Any], detect: DetectFn, action_of: ActionFn = mask_everything
+) -> tuple[Vault, list[Finding]]:
+    """Mask a parsed chat-completion request in place, each type as `action_of` says.
+
+    Left unchanged when a finding is to be blocked (see `mask_slots`).
+    """
     collector = _SlotCollector()
     for key, value in body.items():
         if key == "messages" and isinstance(value, list):
@@ -40,7 +45,7 @@ def mask_chat_request(body: dict[str, Any], detect: DetectFn) -> tuple[Vault, li
                 collector.message(message, f"messages[{i}]", _setter(value, i))
         elif key not in _NEVER_TOUCHED:
             collector.walk(value, key, _setter(body, key), scan=key in _END_USER_IDS)
-    vault, findings = mask_slots(collector.slots, detect)
+    vault, findings = mask_slots(collector.slots, detect, action_of)
     collector.finish()
     return vault, findings
 
