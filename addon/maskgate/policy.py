@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import regex
 import yaml
 
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules" / "default.yaml"
@@ -32,6 +33,8 @@ class Action(StrEnum):
 
     MASK = "mask"
     """Replaced by a placeholder upstream, restored in the answer."""
+    REDACT = "redact"
+    """Replaced by a placeholder upstream; the answer keeps the placeholder."""
     BLOCK = "block"
     """The whole request is refused and never forwarded."""
     LOG = "log"
@@ -40,9 +43,36 @@ class Action(StrEnum):
     """Not detected at all."""
 
 
-ACTION_STRENGTH = {Action.OFF: 0, Action.LOG: 1, Action.MASK: 2, Action.BLOCK: 3}
+ACTION_STRENGTH = {Action.OFF: 0, Action.LOG: 1, Action.MASK: 2, Action.REDACT: 3, Action.BLOCK: 4}
 """Which action wins when one value or span is claimed by types with different actions:
 the one that lets less of it through."""
+
+
+class OnFailure(StrEnum):
+    """What happens to a guarded request that cannot be inspected."""
+
+    CLOSED = "closed"
+    """Refused with an OpenAI-shaped error; nothing is forwarded."""
+    OPEN = "open"
+    """Forwarded as it came, unmasked, with a warning on the flow and in the log."""
+
+
+class OtherEndpoints(StrEnum):
+    """What happens to requests on guarded hosts that maskgate does not inspect."""
+
+    PASS = "pass"
+    """Forwarded untouched; the flow is marked as not inspected."""
+    BLOCK = "block"
+    """Refused with an OpenAI-shaped error; nothing is forwarded."""
+
+
+class Checksum(StrEnum):
+    """Check digits a custom recognizer's match must satisfy to count."""
+
+    LUHN = "luhn"
+    """Payment cards, IMEIs and many national ids: mod-10 over the digits."""
+    IBAN = "iban"
+    """ISO 13616 bank accounts: mod-97 over the rearranged letters and digits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +98,67 @@ class SecretPattern:
 
 
 @dataclass(frozen=True, slots=True)
+class PatternRule:
+    """A personal-data format of the user's own, run by Presidio as a pattern recognizer.
+
+    Context words near a match raise its score (Presidio's context enhancement), so a
+    low `score` plus `context` finds a format only where the text says what it is.
+    """
+
+    id: str
+    entity_type: str
+    regex: str
+    """Compiled by Presidio with the `regex` module, case-sensitive unless `(?i)`."""
+    score: float
+    context: tuple[str, ...]
+    checksum: Checksum | None
+
+
+@dataclass(frozen=True, slots=True)
+class DenyList:
+    """Terms always detected as `entity_type`: whole words, any case, score 1."""
+
+    entity_type: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AllowRule:
+    """Detected values that are never acted on: an exact value or a full-match regex,
+    for every type or only the listed ones."""
+
+    value: str | None
+    pattern: re.Pattern[str] | None
+    types: frozenset[str]
+    """Empty: every type."""
+
+    def allows(self, value: str, entity_type: str) -> bool:
+        if self.types and entity_type not in self.types:
+            return False
+        if self.pattern is not None:
+            return self.pattern.fullmatch(value) is not None
+        return value == self.value
+
+
+CUSTOM_TYPE_RULE = EntityRule(Action.MASK, 0.0)
+"""For a type only the rules' own recognizers or deny lists produce and `pii.entities`
+does not list: masked whatever its score."""
+
+
+@dataclass(frozen=True, slots=True)
 class PiiRules:
     language: str
     spacy_model: str
     entities: Mapping[str, EntityRule]
+    """Every type that may be detected: the listed ones, plus the types of `recognizers`
+    and `deny` that are not listed (with `CUSTOM_TYPE_RULE`)."""
+    recognizers: tuple[PatternRule, ...] = ()
+    deny: tuple[DenyList, ...] = ()
+
+    @property
+    def custom_types(self) -> frozenset[str]:
+        """Types the rules' own recognizers and deny lists produce."""
+        return frozenset(r.entity_type for r in (*self.recognizers, *self.deny))
 
     @property
     def min_scores(self) -> dict[str, float]:
@@ -101,6 +188,13 @@ class Policy:
     secrets: SecretRules
     max_body_bytes: int
     analysis_timeout_ms: int
+    allow: tuple[AllowRule, ...] = ()
+    on_failure: OnFailure = OnFailure.CLOSED
+    other_endpoints: OtherEndpoints = OtherEndpoints.PASS
+
+    def allows(self, value: str, entity_type: str) -> bool:
+        """True when the allow list exempts this detected value of `entity_type`."""
+        return any(rule.allows(value, entity_type) for rule in self.allow)
 
     def action_for(self, entity_type: str, secret: bool) -> Action:
         """The action for a detection of `entity_type`.
@@ -129,12 +223,16 @@ def load_policy(path: str | Path = DEFAULT_RULES) -> Policy:
 def parse_policy(raw: Any, source: str) -> Policy:
     """Validate an already-parsed rules document; `source` names it in errors."""
     doc = _Section(raw, source, "")
-    doc.only("version", "hosts", "pii", "secrets", "limits")
+    doc.only("version", "hosts", "other_endpoints", "on_failure", "allow", "pii", "secrets", "limits")
     if doc.get("version", int) != 1:
         raise doc.error("version", "must be 1")
     pii = doc.section("pii")
-    pii.only("language", "spacy_model", "entities")
+    pii.only("language", "spacy_model", "entities", "recognizers", "deny")
     entities = pii.section("entities")
+    listed = {name: _entity_rule(entities, name) for name in entities.type_names()}
+    recognizers = _pattern_rules(pii)
+    deny = _deny_lists(pii)
+    custom = {r.entity_type: CUSTOM_TYPE_RULE for r in (*recognizers, *deny) if r.entity_type not in listed}
     secrets = doc.section("secrets")
     secrets.only("actions", "detect_secrets", "patterns")
     secret_actions = secrets.section("actions")
@@ -146,7 +244,9 @@ def parse_policy(raw: Any, source: str) -> Policy:
         pii=PiiRules(
             language=pii.get("language", str),
             spacy_model=pii.get("spacy_model", str),
-            entities={name: _entity_rule(entities, name) for name in entities.type_names()},
+            entities={**listed, **custom},
+            recognizers=recognizers,
+            deny=deny,
         ),
         secrets=SecretRules(
             detect_secrets_plugins=_detect_secrets_plugins(secrets),
@@ -156,6 +256,9 @@ def parse_policy(raw: Any, source: str) -> Policy:
         ),
         max_body_bytes=limits.positive_int("max_body_kb") * 1024,
         analysis_timeout_ms=limits.positive_int("analysis_timeout_ms"),
+        allow=_allow_rules(doc),
+        on_failure=doc.choice("on_failure", OnFailure, OnFailure.CLOSED),
+        other_endpoints=doc.choice("other_endpoints", OtherEndpoints, OtherEndpoints.PASS),
     )
 
 
@@ -184,15 +287,82 @@ def _secret_patterns(secrets: _Section) -> tuple[SecretPattern, ...]:
         if rule_id in seen:
             raise entry.error("id", f"duplicate rule id {rule_id!r}")
         seen.add(rule_id)
-        entity_type = entry.get("type", str)
-        if not _TYPE_NAME.match(entity_type):
-            raise entry.error("type", f"{entity_type!r} must be UPPER_SNAKE_CASE")
+        entity_type = entry.type_name("type")
         try:
             regex = re.compile(entry.get("regex", str))
         except re.error as e:
             raise entry.error("regex", f"invalid regular expression: {e}") from None
         patterns.append(SecretPattern(rule_id, entity_type, regex, entry.score("score")))
     return tuple(patterns)
+
+
+def _pattern_rules(pii: _Section) -> tuple[PatternRule, ...]:
+    rules = []
+    seen: set[str] = set()
+    for i, item in enumerate(pii.list("recognizers", optional=True)):
+        entry = _Section(item, pii.source, f"{pii.key('recognizers')}[{i}]")
+        entry.only("id", "type", "regex", "score", "context", "checksum")
+        rule_id = entry.get("id", str)
+        if rule_id in seen:
+            raise entry.error("id", f"duplicate recognizer id {rule_id!r}")
+        seen.add(rule_id)
+        expression = entry.get("regex", str)
+        try:
+            compiled = regex.compile(expression)
+        except regex.error as e:
+            raise entry.error("regex", f"invalid regular expression: {e}") from None
+        if compiled.match(""):
+            raise entry.error("regex", "matches the empty string")
+        rules.append(
+            PatternRule(
+                id=rule_id,
+                entity_type=entry.type_name("type"),
+                regex=expression,
+                score=entry.score("score"),
+                context=tuple(entry.str_list("context", optional=True)),
+                checksum=entry.choice("checksum", Checksum, None),
+            )
+        )
+    return tuple(rules)
+
+
+def _deny_lists(pii: _Section) -> tuple[DenyList, ...]:
+    lists = []
+    for i, item in enumerate(pii.list("deny", optional=True)):
+        entry = _Section(item, pii.source, f"{pii.key('deny')}[{i}]")
+        entry.only("type", "terms")
+        terms = entry.str_list("terms")
+        if not terms:
+            raise entry.error("terms", "must list at least one term")
+        for j, term in enumerate(terms):
+            if not any(c.isalnum() for c in term):
+                raise entry.error(f"terms[{j}]", "must contain a letter or digit")
+        lists.append(DenyList(entry.type_name("type"), tuple(terms)))
+    return tuple(lists)
+
+
+def _allow_rules(doc: _Section) -> tuple[AllowRule, ...]:
+    rules = []
+    for i, item in enumerate(doc.list("allow", optional=True)):
+        entry = _Section(item, doc.source, f"allow[{i}]")
+        entry.only("value", "regex", "types")
+        if ("value" in entry.raw) == ("regex" in entry.raw):
+            raise PolicyError(f"{doc.source}: allow[{i}]: needs exactly one of value, regex")
+        types = frozenset(entry.type_name_list("types"))
+        if "value" in entry.raw:
+            value = entry.get("value", str)
+            if not value.strip():
+                raise entry.error("value", "must not be empty")
+            rules.append(AllowRule(value, None, types))
+            continue
+        try:
+            pattern = re.compile(entry.get("regex", str))
+        except re.error as e:
+            raise entry.error("regex", f"invalid regular expression: {e}") from None
+        if pattern.fullmatch(""):
+            raise entry.error("regex", "matches the empty string")
+        rules.append(AllowRule(None, pattern, types))
+    return tuple(rules)
 
 
 class _Section:
@@ -228,11 +398,13 @@ class _Section:
     def section(self, name: str) -> _Section:
         return _Section(self.get(name, dict), self.source, self.key(name))
 
-    def list(self, name: str) -> list[Any]:
+    def list(self, name: str, optional: bool = False) -> list[Any]:
+        if optional and name not in self.raw:
+            return []
         return self.get(name, list)
 
-    def str_list(self, name: str) -> list[str]:
-        values = self.list(name)
+    def str_list(self, name: str, optional: bool = False) -> list[str]:
+        values = self.list(name, optional)
         for i, v in enumerate(values):
             if not isinstance(v, str) or not v:
                 raise self.error(f"{name}[{i}]", "must be a non-empty string")
@@ -248,6 +420,28 @@ class _Section:
                 raise self.error(str(name), "entity type must be UPPER_SNAKE_CASE")
             names.append(name)
         return names
+
+    def type_name(self, name: str) -> str:
+        value = self.get(name, str)
+        if not _TYPE_NAME.match(value):
+            raise self.error(name, f"{value!r} must be UPPER_SNAKE_CASE")
+        return value
+
+    def type_name_list(self, name: str) -> list[str]:
+        values = self.str_list(name, optional=True)
+        for i, value in enumerate(values):
+            if not _TYPE_NAME.match(value):
+                raise self.error(f"{name}[{i}]", f"{value!r} must be UPPER_SNAKE_CASE")
+        return values
+
+    def choice[E: StrEnum](self, name: str, kind: type[E], default: E | None) -> E | None:
+        """An optional key whose value is one of `kind`'s values; `default` when absent."""
+        if name not in self.raw:
+            return default
+        value = self.get(name, str)
+        if value not in kind:
+            raise self.error(name, f"{value!r} is not one of: {', '.join(kind)}")
+        return kind(value)
 
     def action(self, name: str) -> Action:
         value = self.get(name, str)

@@ -14,7 +14,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,7 +173,7 @@ def fake_openai(fake_openai_server: FakeOpenAI) -> Iterator[FakeOpenAI]:
 
 
 @contextlib.contextmanager
-def _running_mitmdump(fake_openai_server: FakeOpenAI, workdir: Path, extra: list[str]) -> Iterator[Proxy]:
+def running_mitmdump(fake_openai_server: FakeOpenAI, workdir: Path, extra: list[str]) -> Iterator[Proxy]:
     """A mitmdump with the addon under test and the redirect to the fake server, until exit."""
     port = free_port()
     confdir = workdir / "confdir"
@@ -206,7 +206,7 @@ def mitmdump_proxy(
     fake_openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Proxy]:
     """One mitmdump for the session with the shipped rules."""
-    with _running_mitmdump(fake_openai_server, tmp_path_factory.mktemp("mitmdump"), []) as proxy:
+    with running_mitmdump(fake_openai_server, tmp_path_factory.mktemp("mitmdump"), []) as proxy:
         yield proxy
 
 
@@ -214,27 +214,52 @@ def mitmdump_proxy(
 def actions_mitmdump_proxy(
     fake_openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Proxy]:
-    """A second mitmdump whose rules block private keys and only log phone numbers.
+    """A second mitmdump whose rules use the options the shipped ones leave unused
+    (see `ACTION_RULE_CHANGES`).
 
     Started only by the tests that use it, since loading the models takes seconds.
     """
     workdir = tmp_path_factory.mktemp("mitmdump-actions")
-    rules = workdir / "actions.yaml"
-    text = DEFAULT_RULES.read_text(encoding="utf-8")
-    for old, new in ACTION_RULE_CHANGES:
-        if old not in text:
-            pytest.fail(f"the shipped rules no longer contain {old!r}; update ACTION_RULE_CHANGES")
-        text = text.replace(old, new)
-    rules.write_text(text, encoding="utf-8")
-    with _running_mitmdump(fake_openai_server, workdir, ["--set", f"maskgate_rules={rules}"]) as proxy:
+    rules = write_rules(workdir / "actions.yaml", ACTION_RULE_CHANGES)
+    with running_mitmdump(fake_openai_server, workdir, ["--set", f"maskgate_rules={rules}"]) as proxy:
         yield proxy
 
 
+def write_rules(path: Path, changes: Iterable[tuple[str, str]]) -> Path:
+    """Write the shipped rules to `path` with each (old, new) text replacement made."""
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    for old, new in changes:
+        if old not in text:
+            pytest.fail(f"the shipped rules no longer contain {old!r}; update the test's rule changes")
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 ACTION_RULE_CHANGES = (
-    ("    default: mask", "    PRIVATE_KEY: block\n    default: mask"),
+    ("    default: mask", "    PRIVATE_KEY: block\n    AWS_SECRET_ACCESS_KEY: redact\n    default: mask"),
     ("PHONE_NUMBER: {action: mask", "PHONE_NUMBER: {action: log"),
+    (
+        "    LOCATION: {action: mask, min_score: 0.5}\n",
+        "    LOCATION: {action: mask, min_score: 0.5}\n    EMPLOYEE_ID: {action: mask, min_score: 0.5}\n",
+    ),
+    ("other_endpoints: pass", "other_endpoints: block"),
+    ("on_failure: closed", "on_failure: open"),
+    (
+        "allow: []",
+        "allow:\n  - value: Ada Lovelace\n  - regex: '[a-z.]+@example\\.org'\n    types: [EMAIL_ADDRESS]",
+    ),
+    (
+        "  recognizers: []",
+        "  recognizers:\n    - id: employee-id\n      type: EMPLOYEE_ID\n"
+        "      regex: '\\bE-\\d{6}\\b'\n      score: 0.3\n      context: [employee, staff]",
+    ),
+    ("  deny: []", "  deny:\n    - type: PROJECT_NAME\n      terms: [Bluebird, Project Falcon]"),
 )
-"""How the rules of `actions_mitmdump_proxy` differ from the shipped ones."""
+"""How the rules of `actions_mitmdump_proxy` differ from the shipped ones: private keys
+blocked, AWS secrets redacted, phone numbers only logged, an allow list, a deny list, a
+recognizer of employee ids that needs a context word, other endpoints blocked, and
+failures let through (fail open)."""
 
 
 @pytest.fixture
