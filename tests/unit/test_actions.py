@@ -61,8 +61,8 @@ def test_secret_actions_fall_back_to_the_default():
     ("change", "error"),
     [
         (
-            lambda raw: raw["pii"]["entities"]["PERSON"].update(action="redact"),
-            r"test\.yaml: pii\.entities\.PERSON\.action: 'redact' is not an action \(expected one of: mask",
+            lambda raw: raw["pii"]["entities"]["PERSON"].update(action="hide"),
+            r"test\.yaml: pii\.entities\.PERSON\.action: 'hide' is not an action \(expected one of: mask",
         ),
         (
             lambda raw: raw["pii"]["entities"]["PERSON"].update(minscore=0.5),
