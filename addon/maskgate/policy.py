@@ -318,12 +318,20 @@ def _pattern_rules(pii: _Section) -> tuple[PatternRule, ...]:
                 id=rule_id,
                 entity_type=entry.type_name("type"),
                 regex=expression,
-                score=entry.score("score"),
+                score=_positive_score(entry),
                 context=tuple(entry.str_list("context", optional=True)),
                 checksum=entry.choice("checksum", Checksum, None),
             )
         )
     return tuple(rules)
+
+
+def _positive_score(entry: _Section) -> float:
+    # Presidio drops a match scored 0 before context words could raise it: it would never fire.
+    score = entry.score("score")
+    if score == 0:
+        raise entry.error("score", "must be above 0 (a match scored 0 is never reported)")
+    return score
 
 
 def _deny_lists(pii: _Section) -> tuple[DenyList, ...]:

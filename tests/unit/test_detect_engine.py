@@ -1,12 +1,15 @@
-"""The engine: overlap resolution, placeholders, thread safety and the public API."""
+"""The engine: overlap resolution, placeholders, the allow list, thread safety and the public API."""
 
 from __future__ import annotations
 
 import importlib
 import itertools
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import pytest
 import spacy
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,7 +17,7 @@ import maskgate
 from maskgate.detect import PLACEHOLDER_SHAPE as EXPORTED_SHAPE
 from maskgate.detect import Detection, Detector
 from maskgate.detect.engine import PLACEHOLDER_SHAPE, resolve
-from maskgate.policy import load_policy
+from maskgate.policy import DEFAULT_RULES, load_policy, parse_policy
 
 
 def pii(start: int, end: int, score: float = 0.85, entity_type: str = "PERSON") -> Detection:
@@ -156,3 +159,74 @@ def test_spacy_model_argument_overrides_the_policy(tmp_path):
     without_ner.warm_up()
     text = "Jane Roe, jane.roe@example.com, password = 'Xy7-Secret'"
     assert [d.entity_type for d in without_ner.detect(text)] == ["EMAIL_ADDRESS", "PASSWORD"]
+
+
+ALLOW = [
+    {"value": "Acme"},
+    {"value": "T-1234"},
+    {"regex": r"[a-z.]+@example\.org", "types": ["EMAIL_ADDRESS"]},
+    {"value": "ada@example.net", "types": ["PERSON"]},
+    {"value": "Tr0ub4dor&3-horse"},
+]
+
+
+@pytest.fixture(scope="module")
+def allowing_detector(tmp_path_factory: pytest.TempPathFactory) -> Detector:
+    """The shipped rules plus an allow list, two deny lists and a recognizer whose matches
+    end in a space; a blank spaCy pipeline is enough, as no entry needs a name or place."""
+    raw = yaml.safe_load(Path(DEFAULT_RULES).read_text(encoding="utf-8"))
+    raw["allow"] = ALLOW
+    raw["pii"]["deny"] = [
+        {"type": "CUSTOMER", "terms": ["Acme", "Acme Corp"]},
+        {"type": "PROJECT_NAME", "terms": ["Bluebird"]},
+    ]
+    raw["pii"]["recognizers"] = [{"id": "ticket", "type": "TICKET", "regex": r"T-\d{4}\s", "score": 0.9}]
+    blank = tmp_path_factory.mktemp("blank-en")
+    spacy.blank("en").to_disk(blank)
+    return Detector(parse_policy(raw, "test.yaml"), spacy_model=str(blank))
+
+
+def values(detector: Detector, text: str) -> list[tuple[str, str]]:
+    return [(d.entity_type, text[d.start : d.end]) for d in detector.detect(text)]
+
+
+def test_allowed_value_is_exempt_but_a_longer_value_containing_it_is_not(allowing_detector):
+    text = "Acme signed; Acme Corp did not."
+    assert values(allowing_detector, text) == [("CUSTOMER", "Acme Corp")]
+
+
+def test_allowed_value_is_compared_trimmed_of_whitespace(allowing_detector):
+    text = "Tickets T-1234 and T-5678 are open."
+    assert values(allowing_detector, text) == [("TICKET", "T-5678")]
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("ada.lovelace@example.org", True),
+        ("Ada.Lovelace@example.org", False),  # the expression has no upper case
+        ("ada@example.org.uk", False),  # a full match, never a prefix
+        ("ada@mail.example.org", False),
+    ],
+)
+def test_allow_expression_must_match_the_whole_value(allowing_detector, address, allowed):
+    text = f"Write to {address} today."
+    expected = [] if allowed else [("EMAIL_ADDRESS", address)]
+    assert values(allowing_detector, text) == expected
+
+
+def test_allow_entry_applies_only_to_its_types(allowing_detector):
+    text = "Write to ada@example.net today."
+    assert values(allowing_detector, text) == [("EMAIL_ADDRESS", "ada@example.net")]
+
+
+def test_allowed_secret_is_not_detected(allowing_detector):
+    text = 'password = "Tr0ub4dor&3-horse" and db_password = "c0rrect-h0rse"'
+    assert values(allowing_detector, text) == [("PASSWORD", "c0rrect-h0rse")]
+
+
+def test_allowed_span_does_not_hide_an_overlapping_detection(allowing_detector):
+    """The e-mail address is allowed; the deny-listed name inside it still counts, although
+    the longer address would win the overlap if it were not dropped first."""
+    text = "Mail bluebird@example.org now."
+    assert values(allowing_detector, text) == [("PROJECT_NAME", "bluebird")]

@@ -127,14 +127,23 @@ def test_missing_model_is_a_clear_error_and_never_a_download(monkeypatch):
         pii.resolve_spacy_model("en_core_web_sm")
 
 
-def _policy_with(entities: dict[str, float], language: str = "en", off: tuple[str, ...] = ()) -> Policy:
-    """The shipped policy with only `entities` masked (type -> min_score), and `off` types off."""
+def _policy_with(
+    entities: dict[str, float],
+    language: str = "en",
+    off: tuple[str, ...] = (),
+    recognizers: tuple[dict, ...] = (),
+    deny: tuple[dict, ...] = (),
+) -> Policy:
+    """The shipped policy with only `entities` masked (type -> min_score), `off` types off,
+    and the given custom recognizers and deny lists."""
     raw = yaml.safe_load(Path(DEFAULT_RULES).read_text(encoding="utf-8"))
     raw["pii"]["entities"] = {
         **{name: {"action": "mask", "min_score": score} for name, score in entities.items()},
         **{name: {"action": "off", "min_score": 0.5} for name in off},
     }
     raw["pii"]["language"] = language
+    raw["pii"]["recognizers"] = list(recognizers)
+    raw["pii"]["deny"] = list(deny)
     return parse_policy(raw, "test.yaml")
 
 
@@ -181,6 +190,22 @@ def test_unknown_entity_type_names_file_and_key(tmp_path):
         pii.PiiDetector(_policy_with({"PERSN": 0.5}), _blank_model(tmp_path, "en"))
 
 
+def test_unknown_type_is_refused_even_when_off(tmp_path):
+    """A typo under an `off` action would leave the real type on without anyone noticing."""
+    with pytest.raises(PolicyError, match=r"test\.yaml: pii\.entities\.US_SNN: no Presidio recognizer"):
+        pii.PiiDetector(_policy_with({"EMAIL_ADDRESS": 0.5}, off=("US_SNN",)), _blank_model(tmp_path, "en"))
+
+
+def test_types_of_the_rules_own_recognizers_and_deny_lists_may_be_listed(tmp_path):
+    rule = {"id": "ticket", "type": "TICKET", "regex": r"\bTKT-\d{4}\b", "score": 0.8}
+    deny = {"type": "CODENAME", "terms": ["Bluebird"]}
+    policy = _policy_with({"TICKET": 0.5}, off=("CODENAME",), recognizers=(rule,), deny=(deny,))
+    detector = pii.PiiDetector(policy, _blank_model(tmp_path, "en"))
+    # CODENAME is off: its deny list is accepted but never runs.
+    assert [d.entity_type for d in detector.detect("TKT-1234 for Bluebird")] == ["TICKET"]
+    assert all(r.name != "deny:CODENAME" for r in detector._analyzer.registry.recognizers)
+
+
 def test_language_must_match_the_model(tmp_path):
     with pytest.raises(PolicyError, match=r"pii\.language"):
         pii.PiiDetector(_policy_with({"EMAIL_ADDRESS": 0.5}, "de"), _blank_model(tmp_path, "en"))
@@ -206,3 +231,125 @@ def test_long_text_offsets_point_into_the_whole_text(tmp_path, monkeypatch):
     detector = pii.PiiDetector(_policy_with({"EMAIL_ADDRESS": 0.5}), _blank_model(tmp_path, "en"))
     text = "first line with nothing in it at all\n" * 3 + "mail jane.roe@example.com now\n"
     assert [text[d.start : d.end] for d in detector.detect(text)] == ["jane.roe@example.com"]
+
+
+RULES_RECOGNIZERS = (
+    {
+        "id": "employee-id",
+        "type": "EMPLOYEE_ID",
+        "regex": r"\bE-\d{6}\b",
+        "score": 0.3,
+        "context": ["employee", "staff"],
+    },
+    {"id": "order-id", "type": "ORDER_ID", "regex": r"\bORD\d{5}\b", "score": 0.1, "context": ["order"]},
+    {
+        "id": "loyalty-card",
+        "type": "LOYALTY_CARD",
+        "regex": r"\b\d{4}(?:[ -]?\d{4}){3}\b",
+        "score": 0.6,
+        "checksum": "luhn",
+    },
+    {
+        "id": "account",
+        "type": "ACCOUNT",
+        "regex": r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b",
+        "score": 0.6,
+        "checksum": "iban",
+    },
+    {"id": "ticket", "type": "TICKET", "regex": r"\bTKT-\d{4}\b", "score": 0.8},
+    {"id": "reference", "type": "REFERENCE", "regex": r"(?i)\bref-\d{4}\b", "score": 0.8},
+)
+RULES_DENY = (
+    {"type": "PROJECT_NAME", "terms": ["Bluebird", "Project"]},
+    {"type": "PROJECT_NAME", "terms": ["Project Falcon"]},
+    {"type": "CUSTOMER", "terms": ["Contoso"]},
+)
+
+
+@pytest.fixture(scope="module")
+def rules_detector() -> pii.PiiDetector:
+    """Presidio with the rules' own recognizers and deny lists, over the shipped spaCy model
+    (context words are matched against its lemmas). EMPLOYEE_ID is listed with a minimum
+    score above its bare score; the other custom types are not listed, so any score counts."""
+    policy = _policy_with({"EMPLOYEE_ID": 0.5}, recognizers=RULES_RECOGNIZERS, deny=RULES_DENY)
+    return pii.PiiDetector(policy)
+
+
+def rules_found(detector: pii.PiiDetector, text: str) -> list[tuple[str, str]]:
+    return [
+        (d.entity_type, text[d.start : d.end]) for d in sorted(detector.detect(text), key=lambda d: d.start)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The employee badge E-204811 expired.",
+        "Staff number: E-204811",
+        "Our employees (all of them) use ids such as E-204811.",  # lemmas: employees -> employee
+    ],
+)
+def test_custom_recognizer_reaches_its_minimum_score_with_a_context_word(rules_detector, text):
+    [d] = rules_detector.detect(text)
+    assert (d.entity_type, text[d.start : d.end]) == ("EMPLOYEE_ID", "E-204811")
+    assert d.score == pytest.approx(0.3 + 0.35)
+    assert (d.engine, d.recognizer) == ("presidio", "rules:employee-id")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The build E-204811 failed.",
+        "E-204811 belongs to an employee.",  # only words before the match count
+        "employee records, yearly audit reports, quarterly budget E-204811",  # more than five words before
+    ],
+)
+def test_custom_recognizer_stays_below_its_minimum_score_without_context(rules_detector, text):
+    assert rules_found(rules_detector, text) == []
+
+
+def test_unlisted_custom_type_counts_at_any_score(rules_detector):
+    bare, with_context = "Shipped ORD12345 today.", "Your order ORD12345 shipped."
+    assert [(d.entity_type, d.score) for d in rules_detector.detect(bare)] == [("ORDER_ID", 0.1)]
+    [d] = rules_detector.detect(with_context)
+    assert d.score == pytest.approx(0.1 + 0.35)
+
+
+def test_luhn_checksum_drops_matches_with_wrong_check_digits(rules_detector):
+    text = "Cards 4111 1111 1111 1111 and 4111 1111 1111 1112, order 2024-0611-1530-0001."
+    assert rules_found(rules_detector, text) == [("LOYALTY_CARD", "4111 1111 1111 1111")]
+    [d] = rules_detector.detect(text)
+    assert d.score == 0.6  # a valid checksum keeps the rule's score
+
+
+def test_iban_checksum_drops_matches_with_wrong_check_digits(rules_detector):
+    text = "Pay to DE89370400440532013000, not DE89370400440532013001 or GB28WEST12345698765432."
+    assert rules_found(rules_detector, text) == [("ACCOUNT", "DE89370400440532013000")]
+
+
+def test_custom_expressions_are_case_sensitive_unless_they_say_otherwise(rules_detector):
+    text = "Tickets TKT-1234 and tkt-5678, references REF-1111 and ref-2222."
+    assert rules_found(rules_detector, text) == [
+        ("TICKET", "TKT-1234"),
+        ("REFERENCE", "REF-1111"),
+        ("REFERENCE", "ref-2222"),
+    ]
+
+
+def test_deny_list_terms_are_whole_words_in_any_case(rules_detector):
+    text = "Bluebird ships Friday; BLUEBIRD and bluebird too. Bluebirds, blue_bird and Bluebird_v2 do not."
+    assert rules_found(rules_detector, text) == [
+        ("PROJECT_NAME", "Bluebird"),
+        ("PROJECT_NAME", "BLUEBIRD"),
+        ("PROJECT_NAME", "bluebird"),
+    ]
+
+
+def test_deny_list_prefers_the_longest_term_and_names_its_type(rules_detector):
+    text = "Project Falcon replaces the old project for Contoso."
+    detections = sorted(rules_detector.detect(text), key=lambda d: d.start)
+    assert [(d.entity_type, text[d.start : d.end], d.score, d.recognizer) for d in detections] == [
+        ("PROJECT_NAME", "Project Falcon", 1.0, "deny:PROJECT_NAME"),
+        ("PROJECT_NAME", "project", 1.0, "deny:PROJECT_NAME"),
+        ("CUSTOMER", "Contoso", 1.0, "deny:CUSTOMER"),
+    ]

@@ -251,3 +251,24 @@ def test_pattern_without_secret_group_masks_the_whole_match():
         "ticket",
         0.7,
     )
+
+
+def test_actions_for_types_of_configured_plugins_and_patterns_are_accepted():
+    rule = {"id": "ticket", "type": "TICKET_TOKEN", "regex": r"tkt-[0-9]{6}", "score": 0.7}
+    actions = {"default": "mask", "GITHUB_TOKEN": "block", "TICKET_TOKEN": "redact", "SLACK_TOKEN": "off"}
+    plugins = [{"name": "GitHubTokenDetector"}, {"name": "SlackDetector"}]
+    detector = SecretDetector(_policy(plugins=plugins, patterns=[rule], actions=actions))
+    assert [d.entity_type for d in detector.detect("use tkt-123456")] == ["TICKET_TOKEN"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "GITHUB_TOKN",  # a typo
+        "SLACK_TOKEN",  # a real type, but no configured plugin or pattern reports it
+    ],
+)
+def test_action_for_a_type_nothing_reports_names_file_and_key(name):
+    actions = {"default": "mask", name: "block"}
+    with pytest.raises(PolicyError, match=rf"test\.yaml: secrets\.actions\.{name}: no plugin"):
+        SecretDetector(_policy(plugins=[{"name": "GitHubTokenDetector"}], patterns=[], actions=actions))

@@ -175,6 +175,10 @@ def _recognizer(**fields) -> dict:
             r"test\.yaml: pii\.recognizers\[0\]\.score: must be a number between 0 and 1",
         ),
         (
+            lambda raw: raw["pii"].update(recognizers=[_recognizer(score=0)]),
+            r"test\.yaml: pii\.recognizers\[0\]\.score: must be above 0",
+        ),
+        (
             lambda raw: raw["pii"].update(deny=[{"type": "PROJECT_NAME", "terms": []}]),
             r"test\.yaml: pii\.deny\[0\]\.terms: must list at least one term",
         ),

