@@ -4,10 +4,13 @@ Detection runs on the slots that carry text the model reads; every value it find
 then masked wherever it occurs in any slot, so a value the detector caught in one
 message cannot leak from another where it was missed.
 
-Each detection's type has an action. Values of `log` types are only recorded; values
-of `block` types are recorded so the caller can refuse the request, and then nothing
-is rewritten. When one value is detected as types with different actions, the
-strictest applies to every occurrence: a value masked anywhere is masked everywhere.
+Each detection's type has an action. Values of `mask` and `redact` types are replaced
+by placeholders alike; only the vault remembers that a redacted one is not restored in
+the answer. Values of `log` types are only recorded; values of `block` types are
+recorded so the caller can refuse the request, and then nothing is rewritten. When one
+value is detected as types with different actions, the strictest applies to every
+occurrence: a value masked anywhere is masked everywhere, one redacted anywhere is
+redacted everywhere.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ ActionFn = Callable[[Detection], Action]
 """The policy's action for a detection (by its type and whether it is a secret)."""
 
 
-_BY_STRICTNESS = (Action.BLOCK, Action.MASK, Action.LOG)
+_BY_STRICTNESS = (Action.BLOCK, Action.REDACT, Action.MASK, Action.LOG)
+_PLACEHOLDER_ACTIONS = frozenset({Action.MASK, Action.REDACT})
 
 
 def mask_everything(_: Detection) -> Action:
@@ -58,7 +62,7 @@ class Finding:
     path: str
     entity_type: str
     placeholder: str
-    """Empty unless the occurrence was masked."""
+    """Empty unless the occurrence was masked or redacted."""
     score: float
     engine: str
     recognizer: str
@@ -67,7 +71,7 @@ class Finding:
     propagated: bool
     """True when this occurrence was found because the value was detected elsewhere."""
     action: Action = Action.MASK
-    """`mask`, `log` or `block`: `off` types are never found."""
+    """`mask`, `redact`, `log` or `block`: `off` types are never found."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -128,8 +132,10 @@ def mask_slots(
         pos = 0
         for span in chosen:
             d, value, placeholder = span.detection, slot.text[span.start : span.end], ""
-            if span.action == Action.MASK and not blocked:
-                placeholder = vault.placeholder_for(value, d.entity_type, secret=d.secret)
+            if span.action in _PLACEHOLDER_ACTIONS and not blocked:
+                placeholder = vault.placeholder_for(
+                    value, d.entity_type, secret=d.secret, restore=span.action == Action.MASK
+                )
                 pieces += (slot.text[pos : span.start], placeholder)
                 pos = span.end
             entity_type = vault.lookup(placeholder).entity_type if placeholder else d.entity_type
@@ -146,7 +152,7 @@ def mask_slots(
 
 
 def masked_any(findings: Iterable[Finding]) -> bool:
-    """True when the request body was rewritten: something was masked."""
+    """True when the request body was rewritten: something was masked or redacted."""
     return any(f.placeholder for f in findings)
 
 
@@ -239,10 +245,11 @@ def _value_finder(values: Iterable[str]) -> re.Pattern[str] | None:
 def _non_overlapping(spans: list[_Span]) -> list[_Span]:
     """Disjoint spans in text order, the strictest action chosen first.
 
-    Blocked spans are taken first, then masked ones, then logged ones, each only where
-    nothing stricter was taken: a logged value never leaves part of an overlapping
-    masked one in clear, and a masked value never hides a blocked one. Within one
-    action, leftmost first, the longer one on a tie, detected before propagated.
+    Blocked spans are taken first, then redacted, masked and logged ones, each only
+    where nothing stricter was taken: a logged value never leaves part of an overlapping
+    masked one in clear, a masked value never hides a blocked one, and a redacted one is
+    never given back in the answer as part of a masked one. Within one action, leftmost
+    first, the longer one on a tie, detected before propagated.
     """
     chosen: list[_Span] = []
     for action in _BY_STRICTNESS:

@@ -5,12 +5,15 @@ order values are first met, so the same conversation masks to the same bytes on 
 turn (which keeps the provider's prompt cache warm). Placeholder-shaped text that the
 user wrote is reserved up front, so an issued placeholder never equals it and an answer
 that quotes it is left alone.
+
+A placeholder of a redacted value stands in for it in the answer too: its entry says it
+is not to be restored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from maskgate.detect.placeholder import PLACEHOLDER_SHAPE
 
@@ -20,9 +23,11 @@ __all__ = ["PLACEHOLDER_SHAPE", "Vault", "VaultEntry"]
 @dataclass(frozen=True, slots=True)
 class VaultEntry:
     placeholder: str
-    value: str
+    value: str = field(repr=False)
     entity_type: str
     secret: bool
+    restore: bool = True
+    """False for a redacted value: the answer keeps the placeholder."""
 
 
 class Vault:
@@ -34,13 +39,20 @@ class Vault:
         self._counters: dict[str, int] = {}
         self._reserved = frozenset(reserved)
 
-    def placeholder_for(self, value: str, entity_type: str, *, secret: bool = False) -> str:
+    def placeholder_for(
+        self, value: str, entity_type: str, *, secret: bool = False, restore: bool = True
+    ) -> str:
         """The placeholder of `value`, issuing the next free one on first sight.
 
         A value keeps the placeholder (and type) it got first, wherever it appears again.
+        Once redacted it stays redacted: restoring it because it was also masked elsewhere
+        would put back what the policy keeps out of the answer.
         """
         entry = self._by_value.get(value)
-        if entry is None:
+        if entry is not None and entry.restore and not restore:
+            entry = replace(entry, restore=False)
+            self._by_value[value] = self._by_placeholder[entry.placeholder] = entry
+        elif entry is None:
             n = self._counters.get(entity_type, 0)
             while True:
                 n += 1
@@ -48,7 +60,7 @@ class Vault:
                 if placeholder not in self._reserved:
                     break
             self._counters[entity_type] = n
-            entry = VaultEntry(placeholder, value, entity_type, secret)
+            entry = VaultEntry(placeholder, value, entity_type, secret, restore)
             self._by_value[value] = entry
             self._by_placeholder[placeholder] = entry
         return entry.placeholder
@@ -69,4 +81,5 @@ class Vault:
 
     def __repr__(self) -> str:
         # Never show the values: a vault may end up in a log or a traceback.
-        return f"<Vault {len(self)} placeholders>"
+        redacted = sum(not entry.restore for entry in self)
+        return f"<Vault {len(self)} placeholders, {redacted} redacted>"

@@ -1,5 +1,5 @@
-"""Per-entity actions end to end, through a mitmdump whose rules block private keys and only
-log phone numbers (see ``ACTION_RULE_CHANGES`` in conftest.py)."""
+"""Per-entity actions end to end, through a mitmdump whose rules block private keys, redact
+AWS secret access keys and only log phone numbers (see ``ACTION_RULE_CHANGES`` in conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from .conftest import Proxy
-from .corpus import DANA, MODEL, PEM_KEY, PEM_LINES, PHONE
+from .corpus import AWS_SECRET, DANA, MODEL, PEM_KEY, PEM_LINES, PHONE
 from .fake_openai import FakeOpenAI
 
 CHAT_PATH = "/v1/chat/completions"
@@ -60,3 +60,30 @@ def test_only_logged_findings_arrive_byte_for_byte(
     [recorded] = fake_openai.requests_to(CHAT_PATH)
     assert recorded.body == raw.http_request.content
     assert json.loads(recorded.body)["messages"][0]["content"] == f"Is {PHONE} a valid number?"
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "streamed"])
+def test_redacted_type_is_masked_upstream_and_stays_a_placeholder_in_the_answer(
+    stream: bool, actions_client: openai.OpenAI, actions_proxy: Proxy, fake_openai: FakeOpenAI
+) -> None:
+    """The echoed answer brings the masked name back but keeps the AWS secret's placeholder."""
+    start = actions_proxy.log_size()
+    content = f"Please ask {DANA} to rotate this key:\nAWS_SECRET_ACCESS_KEY={AWS_SECRET}\n"
+    messages = [{"role": "user", "content": content}]
+    if stream:
+        chunks = actions_client.chat.completions.create(model=MODEL, messages=messages, stream=True)
+        answer = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    else:
+        answer = (
+            actions_client.chat.completions.create(model=MODEL, messages=messages).choices[0].message.content
+        )
+
+    [recorded] = fake_openai.requests_to(CHAT_PATH)
+    sent = recorded.json()["messages"][0]["content"]
+    assert AWS_SECRET not in recorded.body.decode() and DANA not in recorded.body.decode()
+    assert (
+        sent
+        == "Please ask [[PERSON_1]] to rotate this key:\nAWS_SECRET_ACCESS_KEY=[[AWS_SECRET_ACCESS_KEY_1]]\n"
+    )
+    assert answer == content.replace(AWS_SECRET, "[[AWS_SECRET_ACCESS_KEY_1]]")
+    assert AWS_SECRET not in actions_proxy.log_text(start)

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from mitmproxy.test import tflow
 
+from maskgate import annotate
 from maskgate.detect.engine import resolve
 from maskgate.detect.types import Detection
 from maskgate.mask import masked_any
 from maskgate.openai.chat import mask_chat_request
 from maskgate.policy import DEFAULT_RULES, Action, EntityRule, PolicyError, load_policy, parse_policy
+from maskgate.restore.text import RestoreTally
 
 from .fakes import fake_detect
 
@@ -229,3 +232,90 @@ def test_a_blocked_value_named_only_by_its_key_in_tool_arguments_is_reported():
         "messages[1].tool_calls[0].function.arguments",
         "messages[1].tool_calls[0].function.arguments.config.api_key",
     }
+
+
+# --- redaction -----------------------------------------------------------------------
+
+REDACTING = {"PASSWORD": Action.REDACT}
+
+
+def _redacting(d: Detection) -> Action:
+    return REDACTING.get(d.entity_type, Action.MASK)
+
+
+def test_redacted_values_are_masked_upstream_and_kept_out_of_the_answer():
+    body = _request("Jane Doe logs in with password: hunter2!", "hunter2! again, Jane Doe")
+    vault, findings = mask_chat_request(body, fake_detect, _redacting)
+    assert [m["content"] for m in body["messages"]] == [
+        "[[PERSON_1]] logs in with password: [[PASSWORD_1]]",
+        "[[PASSWORD_1]] again, [[PERSON_1]]",
+    ]
+    assert {e.placeholder: e.restore for e in vault} == {"[[PERSON_1]]": True, "[[PASSWORD_1]]": False}
+    redacted = [(f.path, f.placeholder, f.propagated) for f in findings if f.action == Action.REDACT]
+    assert redacted == [
+        ("messages[0].content", "[[PASSWORD_1]]", False),
+        ("messages[1].content", "[[PASSWORD_1]]", True),
+    ]
+    assert findings[1].as_dict()["action"] == "redact" and masked_any(findings)
+
+
+def test_only_redacted_findings_still_rewrite_the_body():
+    body = _request("password: hunter2!")
+    _, findings = mask_chat_request(body, fake_detect, _redacting)
+    assert body["messages"][0]["content"] == "password: [[PASSWORD_1]]"
+    assert masked_any(findings)
+
+
+def test_a_value_both_masked_and_redacted_is_redacted_everywhere():
+    def detect(text: str) -> list[Detection]:
+        start = text.find("Ann")
+        entity_type = "PASSWORD" if text.startswith("redact") else "PERSON"
+        return [Detection(start, start + 3, entity_type, 0.9, "presidio")] if start >= 0 else []
+
+    body = _request("mask: Ann", "redact: Ann", "plain Ann")
+    vault, findings = mask_chat_request(body, detect, _redacting)
+    assert [m["content"] for m in body["messages"]] == [
+        "mask: [[PASSWORD_1]]",
+        "redact: [[PASSWORD_1]]",
+        "plain [[PASSWORD_1]]",
+    ]
+    assert {f.action for f in findings} == {Action.REDACT}
+    assert [e.restore for e in vault] == [False]
+
+
+def test_a_masked_span_never_uncovers_an_overlapping_redacted_one():
+    def detect(text: str) -> list[Detection]:
+        if text.startswith("Jane"):
+            return [Detection(0, len(text), "PERSON", 0.9, "presidio")]
+        return [Detection(0, len(text), "PASSWORD", 0.9, "pattern", secret=True)]
+
+    body = _request("Doe-secret-1", "Jane Doe-secret-1")
+    vault, _ = mask_chat_request(body, detect, _redacting)
+    assert body["messages"][1]["content"] == "Jane [[PASSWORD_1]]"
+    assert [(e.placeholder, e.restore) for e in vault] == [("[[PASSWORD_1]]", False)]
+
+
+def test_the_restore_record_counts_redacted_placeholders_apart():
+    flow = tflow.tflow(resp=True)
+    tally = RestoreTally(
+        restored={"[[PERSON_1]]": 2},
+        redacted={"[[PASSWORD_1]]": 1},
+        unresolved={"[[PERSON_9]]": 1},
+    )
+    annotate.record_restore(flow, tally)
+    assert flow.metadata["maskgate"]["restore"] == {
+        "restored": 2,
+        "redacted": 1,
+        "unresolved": ["[[PERSON_9]]"],
+        "note": "",
+    }
+    assert "answer: 2 restored, 1 kept redacted; 1 unknown placeholders" in flow.comment
+
+
+def test_the_restore_record_names_no_redaction_when_there_was_none():
+    flow = tflow.tflow(resp=True)
+    annotate.record_restore(flow, RestoreTally(restored={"[[PERSON_1]]": 1}))
+    assert flow.metadata["maskgate"]["restore"]["redacted"] == 0
+    assert flow.comment.endswith("answer: 1 restored")
+    annotate.record_restore(flow, None, "streamed answer not restored")
+    assert flow.metadata["maskgate"]["restore"]["redacted"] == 0

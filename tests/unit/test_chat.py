@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from maskgate.openai.chat import mask_chat_request, restore_chat_response
+from maskgate.policy import Action
 
 from .fakes import fake_detect
 
@@ -227,6 +228,32 @@ def test_invented_placeholders_are_left_and_counted():
     tally = restore_chat_response(answer, vault)
     assert answer["choices"][0]["message"]["content"] == "Jane Doe met [[PERSON_7]]"
     assert tally.unresolved == {"[[PERSON_7]]": 1}
+
+
+def test_redacted_placeholders_stay_in_every_field_of_the_answer():
+    body = _request({"role": "user", "content": f"Jane Doe uses {KEY}"})
+    vault, _ = mask_chat_request(body, fake_detect, lambda d: Action.REDACT if d.secret else Action.MASK)
+    assert body["messages"][0]["content"] == "[[PERSON_1]] uses [[OPENAI_API_KEY_1]]"
+    args = json.dumps({"key": "[[OPENAI_API_KEY_1]]", "who": "[[PERSON_1]]"})
+    answer = _answer(
+        {
+            "role": "assistant",
+            "content": "[[PERSON_1]]: set [[ openai_api_key_1 ]]",
+            "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": args}}],
+        },
+        {"role": "assistant", "content": [{"type": "text", "text": "[OPENAI_API_KEY_1]"}]},
+    )
+    tally = restore_chat_response(answer, vault)
+    first, second = (c["message"] for c in answer["choices"])
+    assert first["content"] == "Jane Doe: set [[ openai_api_key_1 ]]"
+    assert json.loads(first["tool_calls"][0]["function"]["arguments"]) == {
+        "key": "[[OPENAI_API_KEY_1]]",
+        "who": "Jane Doe",
+    }
+    assert second["content"][0]["text"] == "[OPENAI_API_KEY_1]"
+    assert KEY not in json.dumps(answer)
+    assert tally.restored == {"[[PERSON_1]]": 2} and tally.redacted == {"[[OPENAI_API_KEY_1]]": 3}
+    assert tally.unresolved == {}
 
 
 _pieces = st.sampled_from(

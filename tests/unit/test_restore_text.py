@@ -1,5 +1,6 @@
 """Placeholders the model altered (spaces, case, markdown escapes, single brackets) are
-restored when the id is ours, in whole texts, in JSON text and piece by piece alike."""
+restored when the id is ours, in whole texts, in JSON text and piece by piece alike; those
+of redacted values stay as the model wrote them, and are counted apart."""
 
 from __future__ import annotations
 
@@ -32,12 +33,14 @@ VALUES = [
     ("jane.doe@example.org", "EMAIL_ADDRESS"),  # [[EMAIL_ADDRESS_1]]
     ('p"w\\d€', "PASSWORD"),  # [[PASSWORD_1]]
 ]
+REDACTED = ("tok-3xY9", "TOKEN")  # [[TOKEN_1]], never restored
 
 
 def make_vault() -> Vault:
     vault = Vault(reserved={USER_WRITTEN})
     for value, entity_type in VALUES:
         vault.placeholder_for(value, entity_type, secret=entity_type == "PASSWORD")
+    vault.placeholder_for(*REDACTED, secret=True, restore=False)
     return vault
 
 
@@ -137,6 +140,48 @@ def test_a_single_bracket_form_followed_by_a_parenthesis_stays_a_link():
     assert tally.restored == {"[[PERSON_2]]": 3, "[[EMAIL_ADDRESS_1]]": 1}
 
 
+@pytest.mark.parametrize(
+    "form",
+    [
+        "[[TOKEN_1]]",
+        "[[ token_1 ]]",
+        "\\[\\[TOKEN_1\\]\\]",
+        "\\[\\[\tToken_1]]",
+        "[TOKEN_1]",
+        "\\[TOKEN_1\\]",
+        "[TOKEN_1](https://x)",
+    ],
+)
+def test_every_accepted_form_of_a_redacted_id_stays_as_written_and_is_counted(form):
+    text = f"key {form} for [[PERSON_2]]"
+    restored, tally = restore(text)
+    assert restored == f"key {form} for Jane Doe"
+    assert tally.redacted == {"[[TOKEN_1]]": 1}
+    assert tally.restored == {"[[PERSON_2]]": 1} and tally.unresolved == {}
+
+
+def test_redacted_forms_stay_in_json_text_too():
+    raw = json.dumps({"key": "\\[\\[TOKEN_1\\]\\] [[token_1 ]]", "who": "[[PERSON_2]]"})
+    tally = RestoreTally()
+    restored = restore_text(raw, make_vault(), tally, json_string_escape)
+    assert json.loads(restored) == {"key": "\\[\\[TOKEN_1\\]\\] [[token_1 ]]", "who": "Jane Doe"}
+    assert tally.redacted == {"[[TOKEN_1]]": 2}
+
+
+def test_a_redacted_placeholder_split_anywhere_goes_out_unchanged_and_is_counted_once():
+    text = "a [[TOKEN_1]] b \\[\\[ token_1 \\]\\] c [[PERSON_2]]"
+    expected = "a [[TOKEN_1]] b \\[\\[ token_1 \\]\\] c Jane Doe"
+    vault = make_vault()
+    for one in range(len(text) + 1):
+        for two in range(one, len(text) + 1):
+            out, tally = feed_all([text[:one], text[one:two], text[two:]], vault)
+            assert out == expected, (one, two)
+            assert tally == RestoreTally(restored={"[[PERSON_2]]": 1}, redacted={"[[TOKEN_1]]": 2}), (
+                one,
+                two,
+            )
+
+
 def test_the_user_written_placeholder_stays_in_every_form():
     text = f"{USER_WRITTEN} [[ PERSON_1 ]] \\[\\[PERSON_1\\]\\]"
     assert restore(text) == (text, RestoreTally())
@@ -185,6 +230,11 @@ FORM_PIECES = [
     "[password_1](",
     "[PERSON_9 ]",
     "[Person_9",
+    REDACTED[0],
+    "[[TOKEN_1]]",
+    "\\[\\[ token_1]]",
+    "[Token_1](",
+    "TOKEN_",
 ]
 
 texts = st.lists(st.sampled_from(FORM_PIECES), max_size=14).map("".join)
@@ -249,7 +299,7 @@ def live_tails(ids: list[str], spell) -> frozenset[str]:
     return frozenset(tails)
 
 
-ORACLE_IDS = ["PERSON_1", "PERSON_2", "EMAIL_ADDRESS_1"]
+ORACLE_IDS = ["PERSON_1", "PERSON_2", "EMAIL_ADDRESS_1", "TOKEN_1"]
 ORACLES = {
     IN_TEXT: (lambda text: text, live_tails(ORACLE_IDS, lambda form: form)),
     IN_JSON_STRING: (json_string_escape, live_tails(ORACLE_IDS, json_string_escape)),
@@ -261,6 +311,7 @@ def oracle_vault() -> Vault:
     vault.placeholder_for("Jane Doe", "PERSON")
     vault.placeholder_for("Ann Roe", "PERSON")
     vault.placeholder_for("jane.doe@example.org", "EMAIL_ADDRESS")
+    vault.placeholder_for(*REDACTED, restore=False)  # held like the others, to be counted whole
     return vault
 
 
@@ -298,6 +349,8 @@ def test_the_held_tail_is_the_earliest_that_can_still_be_ours(text, forms: Place
         ("a [PERSON_9 ", ""),
         ("a [PERSON_9 \\", "\\"),  # not ours, but a new form may start at the backslash
         ("a [person_22", ""),
+        ("a [[TOKEN_", "[[TOKEN_"),
+        ("a \\[token_1 ", "\\[token_1 "),
         (f"a [[{' ' * (MAX_SPACES + 1)}", ""),
         ("x = [[1, 2], [", "["),
     ],

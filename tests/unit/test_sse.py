@@ -542,3 +542,55 @@ def test_altered_placeholders_split_at_every_position(one_char):
             "[[EMAIL_ADDRESS_1]]": 4,
             "[[PASSWORD_1]]": 2,
         }
+
+
+def redacting_vault() -> Vault:
+    """`make_vault` plus a redacted value, whose placeholder the answer keeps."""
+    vault = make_vault()
+    vault.placeholder_for("tok-3xY9", "TOKEN", secret=True, restore=False)
+    return vault
+
+
+KEPT = "Key [[TOKEN_1]] for [[PERSON_2]], \\[\\[ token_1 \\]\\] [TOKEN_1](x)"
+KEPT_RESTORED = "Key [[TOKEN_1]] for Jane Doe, \\[\\[ token_1 \\]\\] [TOKEN_1](x)"
+
+
+def test_a_redacted_placeholder_split_at_every_position_stays_as_written():
+    """Content and tool arguments are cut at every offset; the redacted forms go out unchanged."""
+    vault = redacting_vault()
+    args = json.dumps({"note": KEPT}, ensure_ascii=False)
+    header = {"index": 0, "id": "call_0", "type": "function", "function": {"name": "f", "arguments": ""}}
+    for cut in range(len(args) + 1):
+        events: list[dict | str] = [chunk(0, {"role": "assistant", "content": ""})]
+        events += [chunk(0, {"content": delta}) for delta in split(KEPT, [cut])]
+        events.append(chunk(0, {"tool_calls": [header]}))
+        events += [
+            chunk(0, {"tool_calls": [{"index": 0, "function": {"arguments": a}}]}) for a in split(args, [cut])
+        ]
+        events += [chunk(0, {}, "tool_calls"), "[DONE]"]
+        tally = RestoreTally()
+        view = client_view(b"".join(run([sse(events)], vault, tally)))
+        assert view.content[0] == KEPT_RESTORED, cut
+        assert json.loads(view.arguments[(0, 0)]) == {"note": KEPT_RESTORED}, cut
+        assert tally == RestoreTally(restored={"[[PERSON_2]]": 2}, redacted={"[[TOKEN_1]]": 6}), cut
+
+
+def test_a_redacted_placeholder_across_every_split_of_the_network_reads():
+    vault = redacting_vault()
+    stream = sse(completion({0: ["Key [[TO", "KEN_", "1]] for [[PERSON_2]]"]}, [0, 0, 0]))
+    for cut in range(len(stream) + 1):
+        tally = RestoreTally()
+        view = client_view(b"".join(run([stream[:cut], stream[cut:]], vault, tally)))
+        assert view.content[0] == "Key [[TOKEN_1]] for Jane Doe", cut
+        assert tally == RestoreTally(restored={"[[PERSON_2]]": 1}, redacted={"[[TOKEN_1]]": 1}), cut
+
+
+def test_a_redacted_placeholder_is_held_only_until_it_is_complete():
+    vault = redacting_vault()
+    restorer = SseRestorer(vault, RestoreTally())
+    out = b""
+    for delta in ["Key [[TOK", "EN_1]", "] done"]:
+        out += restorer(sse([chunk(0, {"content": delta})]))
+    assert content_of(out) == "Key [[TOKEN_1]] done"
+    restorer = SseRestorer(vault, RestoreTally())
+    assert content_of(restorer(sse([chunk(0, {"content": "Key [[TOK"})]))) == "Key "

@@ -37,3 +37,21 @@ def test_placeholder_shape():
     assert PLACEHOLDER_SHAPE.fullmatch("[[EMAIL_ADDRESS_12]]").groups() == ("EMAIL_ADDRESS", "12")
     for not_ours in ("[[person_1]]", "[PERSON_1]", "[[PERSON]]", "[[_1]]"):
         assert not PLACEHOLDER_SHAPE.fullmatch(not_ours)
+
+
+def test_entries_know_whether_they_are_restored():
+    vault = Vault()
+    kept = vault.placeholder_for("wJalrXUtnFEMI/K7MDENG", "AWS_SECRET_ACCESS_KEY", secret=True, restore=False)
+    masked = vault.placeholder_for("Jane", "PERSON")
+    assert not vault.lookup(kept).restore and vault.lookup(masked).restore
+    assert repr(vault) == "<Vault 2 placeholders, 1 redacted>"
+    assert "wJalr" not in repr(vault.lookup(kept))
+
+
+def test_a_value_redacted_once_stays_redacted_under_its_first_placeholder():
+    vault = Vault()
+    first = vault.placeholder_for("Jane", "PERSON")
+    assert vault.placeholder_for("Jane", "PERSON", restore=False) == first
+    assert vault.placeholder_for("Jane", "PERSON") == first
+    [entry] = vault
+    assert entry == vault.lookup(first) and not entry.restore and entry.value == "Jane"

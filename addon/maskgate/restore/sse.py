@@ -6,6 +6,7 @@ as soon as they are complete. Each choice's text fields and each tool call's
 arguments are restored as separate streams; a placeholder the model splits across
 deltas is held back only as long as it could still become one of ours, and goes out
 at the latest with its choice's `finish_reason`, before `[DONE]`, or at the end.
+Placeholders of redacted values are held the same way, then go out as written.
 
 Events we do not change go out byte for byte; changed ones are re-serialized. This
 runs on mitmproxy's event loop, so it only does cheap, linear string work.

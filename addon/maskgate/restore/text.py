@@ -1,8 +1,10 @@
 """Put originals back in place of the placeholders we issued.
 
-Only placeholders in the vault are replaced. Placeholder-shaped text the user wrote
-stays as it is; ids the model made up stay too and are counted as unresolved, so a
-person can see that an answer refers to something maskgate never sent.
+Only placeholders in the vault are replaced, and only those of values that are not
+redacted: a redacted placeholder stays exactly as the model wrote it, in any of the forms
+below, and is counted apart. Placeholder-shaped text the user wrote stays as it is; ids
+the model made up stay too and are counted as unresolved, so a person can see that an
+answer refers to something maskgate never sent.
 
 Models do not always copy a placeholder exactly, so these forms of one of OUR ids are
 restored too (an altered form of any other id stays as written and is not counted:
@@ -23,7 +25,8 @@ its decoded string would (a backslash or bracket written as a `\\u` escape is no
 recognised).
 
 Streamed text is restored piece by piece by `IncrementalRestorer`, which holds back
-only a tail that could still become one of our placeholders in one of these forms.
+only a tail that could still become one of our placeholders in one of these forms
+(redacted ones included, so that each is counted once, whole).
 """
 
 from __future__ import annotations
@@ -118,10 +121,16 @@ class RestoreTally:
     """What restoring one answer did, by placeholder (never by value)."""
 
     restored: dict[str, int] = field(default_factory=dict)
+    redacted: dict[str, int] = field(default_factory=dict)
+    """Our placeholders of redacted values, left in the answer as written."""
     unresolved: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: RestoreTally) -> None:
-        for mine, theirs in ((self.restored, other.restored), (self.unresolved, other.unresolved)):
+        for mine, theirs in (
+            (self.restored, other.restored),
+            (self.redacted, other.redacted),
+            (self.unresolved, other.unresolved),
+        ):
             for placeholder, n in theirs.items():
                 mine[placeholder] = mine.get(placeholder, 0) + n
 
@@ -129,7 +138,8 @@ class RestoreTally:
 def restore_text(
     text: str, vault: Vault, tally: RestoreTally, escape: Callable[[str], str] | None = None
 ) -> str:
-    """Replace every accepted form of a placeholder of `vault` in `text` with its original.
+    """Replace every accepted form of a placeholder of `vault` in `text` with its original,
+    unless the value is redacted.
 
     `escape` transforms the original before insertion, e.g. `json_string_escape` when
     `text` is itself JSON, as in tool-call arguments; the forms are then read in their
@@ -163,6 +173,9 @@ def _restore(
         if entry is None:
             if match.group() == placeholder:
                 _count_unknown(placeholder, vault, tally)
+            return match.group()
+        if not entry.restore:
+            tally.redacted[placeholder] = tally.redacted.get(placeholder, 0) + 1
             return match.group()
         tally.restored[placeholder] = tally.restored.get(placeholder, 0) + 1
         value = escape(entry.value) if escape else entry.value
@@ -201,7 +214,9 @@ def _bracket_tail(text: str, window: int) -> int:
 class PlaceholderTails:
     """The ids of the vault's placeholders, to find what a streamed text must hold back.
 
-    Built once per answer: the vault does not change while its answer streams.
+    Redacted ones are held too, though they go out unchanged: released in halves, they
+    would not be counted. Built once per answer: the vault does not change while its
+    answer streams.
     """
 
     def __init__(self, vault: Vault) -> None:
