@@ -1,0 +1,258 @@
+"""`maskgate check-rules` and `maskgate scan`, run in process through `main`."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from maskgate import cli
+from maskgate.policy import DEFAULT_RULES
+
+NAME = "Dana Whitfield"
+EMAIL = "dana.whitfield@example.org"
+TEXT = f"Please write to {NAME} at {EMAIL} about Friday."
+MASKED = "Please write to [[PERSON_1]] at [[EMAIL_ADDRESS_1]] about Friday."
+
+
+def _rules(path: Path, **entities: str) -> Path:
+    """The shipped rules with the given personal-data types set to other actions."""
+    raw = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
+    for name, action in entities.items():
+        raw["pii"]["entities"][name]["action"] = action
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def strict_rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Names are only logged, e-mail addresses block the request."""
+    return _rules(tmp_path_factory.mktemp("rules") / "strict.yaml", PERSON="log", EMAIL_ADDRESS="block")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built_once():
+    """Build each rules file's detector once per module: each build loads spaCy.
+
+    Failed builds are not kept, so invalid files fail every time.
+    """
+    built = {}
+    build = cli._detector
+
+    def cached(policy):
+        if policy.source not in built:
+            built[policy.source] = build(policy)
+        return built[policy.source]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cli, "_detector", cached)
+        yield
+
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+# --- check-rules ---------------------------------------------------------------------
+
+
+def test_check_rules_accepts_the_shipped_rules(capsys):
+    assert cli.main(["check-rules", str(DEFAULT_RULES)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"{DEFAULT_RULES}: ok: hosts api.openai.com; 8 personal-data types (8 mask);")
+    assert "detect-secrets plugins" in out and "0 allow entries" in out
+    assert err == ""
+
+
+def test_check_rules_summarises_actions(capsys, strict_rules):
+    assert cli.main(["check-rules", str(strict_rules)]) == 0
+    assert "8 personal-data types (1 block, 6 mask, 1 log)" in capsys.readouterr().out
+
+
+def test_check_rules_checks_every_file_and_names_file_and_key(capsys, tmp_path):
+    not_yaml = tmp_path / "not-yaml.yaml"
+    not_yaml.write_text("pii: [unclosed\n", encoding="utf-8")
+    raw = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
+    raw["pii"]["entities"]["PERSN"] = raw["pii"]["entities"].pop("PERSON")
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    raw["pii"]["spacy_model"] = "no_such_spacy_model"
+    no_model = tmp_path / "no-model.yaml"
+    no_model.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    missing = tmp_path / "missing.yaml"
+
+    files = [not_yaml, typo, no_model, missing, DEFAULT_RULES]
+    assert cli.main(["check-rules", *map(str, files)]) == 1
+    out, err = capsys.readouterr()
+    # The valid file after four bad ones is still checked.
+    assert len(out.splitlines()) == 1 and out.startswith(f"{DEFAULT_RULES}: ok:")
+    # One message per file (a YAML error continues on lines of its own).
+    lines = [line for line in err.splitlines() if line.startswith(str(tmp_path))]
+    assert len(lines) == 4
+    assert lines[0].startswith(f"{not_yaml}: not valid YAML")
+    # The typo is only found when the detector is built: Presidio knows no PERSN.
+    assert lines[1].startswith(f"{typo}: pii.entities.PERSN: no Presidio recognizer")
+    assert lines[2].startswith(f"{no_model}: pii.spacy_model: ") and "no_such_spacy_model" in lines[2]
+    assert lines[3] == f"{missing}: cannot read: No such file or directory"
+
+
+# --- scan: text ----------------------------------------------------------------------
+
+
+def test_scan_masks_text_and_reports_findings_without_values(capsys):
+    assert cli.main(["scan", TEXT]) == 1
+    out, err = capsys.readouterr()
+    assert out == MASKED + "\n"
+    header, *rows, summary = err.splitlines()
+    assert header.split() == [
+        "PATH", "TYPE", "ACTION", "PLACEHOLDER", "SCORE", "ENGINE", "RECOGNIZER", "LENGTH"
+    ]  # fmt: skip
+    assert [row.split() for row in rows] == [
+        ["text", "PERSON", "mask", "[[PERSON_1]]", "0.85", "presidio", "SpacyRecognizer", str(len(NAME))],
+        ["text", "EMAIL_ADDRESS", "mask", "[[EMAIL_ADDRESS_1]]", "1.00", "presidio", "EmailRecognizer",
+         str(len(EMAIL))],
+    ]  # fmt: skip
+    assert summary == "maskgate: 2 findings (mask 2)"
+    for original in (NAME, EMAIL, "Dana", "whitfield"):
+        assert original not in out + err
+
+
+def test_scan_shows_values_only_when_asked(capsys):
+    assert cli.main(["scan", "--show-values", TEXT]) == 1
+    out, err = capsys.readouterr()
+    assert out == MASKED + "\n"
+    assert err.splitlines()[0].split()[-1] == "VALUE"
+    assert err.splitlines()[1].endswith(f'"{NAME}"')
+    assert err.splitlines()[2].endswith(f'"{EMAIL}"')
+
+
+def test_scan_of_clean_text_passes_it_through_and_exits_0(capsys, monkeypatch):
+    text = "Sort this list:\r\n  3, 1, 2\r\n"
+    _stdin(monkeypatch, text.encode())
+    assert cli.main(["scan"]) == 0
+    out, err = capsys.readouterr()
+    assert out == text
+    assert err == "maskgate: nothing found\n"
+
+
+def test_scan_of_a_file_keeps_everything_but_the_masked_values(capsys, tmp_path):
+    path = tmp_path / "note.txt"
+    path.write_bytes(f"Hi,\r\n{TEXT}\r\n".encode())
+    assert cli.main(["scan", "--file", str(path)]) == 1
+    assert capsys.readouterr().out == f"Hi,\r\n{MASKED}\r\n"
+
+
+def test_scan_exits_0_when_findings_are_only_logged(capsys, strict_rules):
+    text = f"{NAME} says hello."
+    assert cli.main(["scan", "--rules", str(strict_rules), text]) == 0
+    out, err = capsys.readouterr()
+    assert out == text + "\n"
+    assert err.splitlines()[1].split()[:4] == ["text", "PERSON", "log", "-"]
+
+
+def test_scan_prints_the_refusal_for_a_blocked_type(capsys, strict_rules):
+    assert cli.main(["scan", "--rules", str(strict_rules), TEXT]) == 1
+    out, err = capsys.readouterr()
+    error = json.loads(out)["error"]
+    assert error["code"] == "maskgate_blocked"
+    assert "EMAIL_ADDRESS in text" in error["message"]
+    assert "[[" not in out and EMAIL not in out and NAME not in out
+    rows = [row.split()[:3] for row in err.splitlines()[1:-1]]
+    assert rows == [["text", "PERSON", "log"], ["text", "EMAIL_ADDRESS", "block"]]
+    assert "blocked" in err.splitlines()[-1]
+    assert EMAIL not in err and NAME not in err
+
+
+def test_scan_shows_values_of_logged_and_blocked_findings(capsys, strict_rules):
+    assert cli.main(["scan", "--rules", str(strict_rules), "--show-values", TEXT]) == 1
+    rows = capsys.readouterr().err.splitlines()[1:-1]
+    assert rows[0].endswith(f'"{NAME}"') and rows[1].endswith(f'"{EMAIL}"')
+
+
+# --- scan: chat requests -------------------------------------------------------------
+
+
+def test_scan_masks_a_chat_request_from_stdin(capsys, monkeypatch):
+    request = {
+        "model": "gpt-4o-mini",
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": TEXT},
+        ],
+        "user": EMAIL,
+    }
+    _stdin(monkeypatch, json.dumps(request).encode())
+    assert cli.main(["scan"]) == 1
+    out, err = capsys.readouterr()
+    masked = {**request, "messages": [request["messages"][0], {"role": "user", "content": MASKED}]}
+    assert json.loads(out) == {**masked, "user": "[[EMAIL_ADDRESS_1]]"}
+    assert [row.split()[:2] for row in err.splitlines()[1:-1]] == [
+        ["messages[1].content", "PERSON"],
+        ["messages[1].content", "EMAIL_ADDRESS"],
+        ["user", "EMAIL_ADDRESS"],
+    ]
+    assert EMAIL not in out + err and NAME not in out + err
+
+
+def test_json_without_messages_is_scanned_as_text(capsys):
+    text = json.dumps({"note": TEXT})
+    assert cli.main(["scan", text]) == 1
+    assert capsys.readouterr().out == json.dumps({"note": MASKED}) + "\n"
+
+
+# --- scan: errors --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('{"model": "x", "messages": [', "looks like a chat-completion request but is not valid JSON"),
+        ('{"messages": "hello"}', '"messages" is not a list'),
+    ],
+)
+def test_scan_refuses_broken_chat_requests(capsys, text, error):
+    assert cli.main(["scan", text]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and error in err
+
+
+def test_scan_reports_unreadable_input(capsys, tmp_path):
+    assert cli.main(["scan", "--file", str(tmp_path / "absent.txt")]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"maskgate: cannot read {tmp_path / 'absent.txt'}: No such file or directory\n"
+    )
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("Grüße".encode("latin-1"))
+    assert cli.main(["scan", "--file", str(latin1)]) == 2
+    assert capsys.readouterr().err == f"maskgate: {latin1} is not valid UTF-8 text\n"
+
+
+def test_scan_reports_invalid_rules(capsys, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 2\n", encoding="utf-8")
+    assert cli.main(["scan", "--rules", str(rules), TEXT]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"maskgate: {rules}: ")
+
+
+def test_scan_takes_text_or_a_file_not_both(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["scan", "--file", str(tmp_path / "x.txt"), TEXT])
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_console_script_scans_stdin():
+    script = Path(sys.executable).with_name("maskgate")
+    done = subprocess.run(
+        [str(script), "scan"], input=TEXT.encode(), capture_output=True, timeout=120, check=False
+    )
+    assert done.returncode == 1, done.stderr.decode()
+    assert done.stdout.decode() == MASKED
+    assert "[[PERSON_1]]" in done.stderr.decode() and NAME not in done.stderr.decode()
