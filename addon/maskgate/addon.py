@@ -2,7 +2,13 @@
 
 Detection runs in worker threads so one large request never stalls the proxy; the
 event loop only parses, decides and writes bodies. When in doubt on a guarded
-endpoint the request is refused with an OpenAI-shaped error, never forwarded.
+endpoint the request is refused with an OpenAI-shaped error, never forwarded, unless
+the rules say `on_failure: open`.
+
+The rules file is read again when it changes. The rules in use and the detector built
+from them are one pair, replaced together once the new detector is ready; an edit that
+fails to load or build leaves the last good pair in service and is reported on every
+guarded flow until the file is fixed.
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ import posixpath
 import re
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from mitmproxy import ctx, exceptions, http
+from mitmproxy.utils import asyncio_utils
 
 from maskgate import annotate
 from maskgate.detect.engine import Detector
@@ -27,13 +36,67 @@ from maskgate.detect.pii import SpacyModelNotFound, resolve_spacy_model
 from maskgate.errors import Refusal, error_response
 from maskgate.mask import Finding, masked_any
 from maskgate.openai import chat
-from maskgate.policy import DEFAULT_RULES, Action, Policy, PolicyError, load_policy
+from maskgate.policy import (
+    DEFAULT_RULES,
+    Action,
+    OnFailure,
+    OtherEndpoints,
+    Policy,
+    PolicyError,
+    load_policy,
+)
 from maskgate.restore.decode import SUPPORTED, DecodingStream, StreamCallable
 from maskgate.restore.sse import SseRestorer
 from maskgate.restore.text import RestoreTally
 from maskgate.vault import Vault
 
 logger = logging.getLogger("maskgate")
+
+POLL_INTERVAL_S = 1.0
+"""How often the rules file is checked for edits while the proxy runs."""
+
+BLOCKED = "maskgate_blocked"
+"""The refusal a `block` action causes: the policy's decision, so never failed open."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """A policy and the detector built from it: only ever replaced together."""
+
+    policy: Policy
+    model: str
+    detector: Detector
+    build_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class _FileVersion:
+    """What the poller compares to notice an edit: metadata first, then the content,
+    so that a touch or a save without changes does not rebuild anything."""
+
+    path: Path
+    mtime_ns: int
+    size: int
+    content: bytes | None
+    """None when the file could not be read."""
+
+    @classmethod
+    def read(cls, path: Path) -> _FileVersion:
+        mtime_ns, size = _stat(path)
+        try:
+            content = path.read_bytes()
+        except OSError:
+            content = None
+        return cls(path, mtime_ns, size, content)
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    """Modification time and size, or (-1, -1) for a file that is gone or unreadable."""
+    try:
+        st = path.stat()
+    except OSError:
+        return -1, -1
+    return st.st_mtime_ns, st.st_size
 
 
 @dataclass(slots=True)
@@ -50,8 +113,18 @@ class MaskGate:
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="maskgate-detect")
-        self._policy: Policy | None = None
-        self._detector: Future[Detector] | None = None
+        # One thread builds rules: builds finish in the order they were asked for, so the
+        # last edit always ends up in service, and detection never waits behind a build.
+        self._builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maskgate-rules")
+        self._rules: _Rules | None = None
+        self._start_refused = False
+        """True once the first rules failed to load: the proxy is not going to start."""
+        self._rules_error: str | None = None
+        """Why the rules file's current content is not in service; None when it is."""
+        self._watched: _FileVersion | None = None
+        self._model_option = ""
+        self._reloading: Future[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
         self._masked: dict[str, _Masked] = {}
 
     def load(self, loader: Any) -> None:
@@ -59,7 +132,8 @@ class MaskGate:
             "maskgate_rules",
             str,
             str(DEFAULT_RULES),
-            "maskgate rules file (YAML): guarded hosts, entity types, secret formats, limits.",
+            "maskgate rules file (YAML): guarded hosts, entity types, secret formats, limits. "
+            "Read again when it changes; an invalid edit keeps the last good rules.",
         )
         loader.add_option(
             "maskgate_spacy_model",
@@ -72,47 +146,103 @@ class MaskGate:
     def configure(self, updated: set[str]) -> None:
         if not {"maskgate_rules", "maskgate_spacy_model"} & updated:
             return
+        path, model_option = Path(ctx.options.maskgate_rules), ctx.options.maskgate_spacy_model
+        watched = self._watched
+        if watched is not None and (watched.path, self._model_option) == (path, model_option):
+            # Unchanged, e.g. mitmproxy putting the old value back after rejecting a new one.
+            # Edits of the file itself are the poller's to notice.
+            return
+        if self._rules is None and self._start_refused:
+            # mitmproxy puts the previous (default) options back after refusing ours at start,
+            # and then exits: building those would only log a misleading "ready".
+            return
+        version = _FileVersion.read(path)  # before loading, so an edit made meanwhile is seen as one
         try:
-            policy = load_policy(ctx.options.maskgate_rules)
-            model = resolve_spacy_model(ctx.options.maskgate_spacy_model or policy.pii.spacy_model)
-        except (PolicyError, SpacyModelNotFound) as e:
+            policy, model = _load_rules(path, model_option)
+            if self._rules is None:
+                # Nothing serves yet: build now, so invalid rules stop the proxy from starting
+                # rather than leaving it running without protection.
+                self._start(_build_rules(policy, model))
+            else:
+                # The current pair keeps serving until the new one is built.
+                self._reloading = self._builder.submit(self._reload, lambda: (policy, model))
+        except PolicyError as e:
+            self._start_refused = self._rules is None
             raise exceptions.OptionsError(str(e)) from None
-        self._policy = policy
-        self._detector = self._executor.submit(self._build_detector, policy, model)
+        self._watched, self._model_option = version, model_option
 
-    @staticmethod
-    def _build_detector(policy: Policy, model: str) -> Detector:
-        started = time.perf_counter()
-        try:
-            detector = Detector(policy, spacy_model=model)
-            detector.warm_up()
-        except Exception:
-            logger.exception("maskgate: detection engine failed to start; guarded requests are refused")
-            raise
+    def _start(self, rules: _Rules) -> None:
+        self._rules = rules
         logger.info(
             "maskgate ready: rules %s, model %s, guarding %s (%.1f s)",
-            policy.source, model, ", ".join(policy.hosts), time.perf_counter() - started,
+            rules.policy.source, rules.model, ", ".join(rules.policy.hosts), rules.build_s,
         )  # fmt: skip
-        return detector
+
+    def _reload(self, load: Callable[[], tuple[Policy, str]]) -> None:
+        """Load and build new rules (in the rules thread), then put them in service; on any
+        problem keep the current pair and remember why, for the flows that follow."""
+        try:
+            rules = _build_rules(*load())
+        except PolicyError as e:
+            self._rules_error = str(e)
+            logger.error("maskgate: rules not applied: %s; keeping the last good rules", e)
+            return
+        self._rules, self._rules_error = rules, None
+        logger.info(
+            "maskgate: rules reloaded from %s (model %s, guarding %s, %.1f s)",
+            rules.policy.source, rules.model, ", ".join(rules.policy.hosts), rules.build_s,
+        )  # fmt: skip
+
+    def running(self) -> None:
+        self._poller = asyncio_utils.create_task(self._poll_rules(), name="maskgate rules", keep_ref=False)
+
+    async def _poll_rules(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_INTERVAL_S)
+            await self.reload_if_changed()
+
+    async def reload_if_changed(self) -> None:
+        """Reload the rules file if its content changed since it was last read.
+
+        The poller calls this about once a second; it returns when the new rules are in
+        service or have been rejected.
+        """
+        seen = self._watched
+        if seen is None or _stat(seen.path) == (seen.mtime_ns, seen.size):
+            return
+        self._watched = current = _FileVersion.read(seen.path)
+        if current.content == seen.content:
+            return
+        model_option = self._model_option
+        self._reloading = self._builder.submit(self._reload, lambda: _load_rules(current.path, model_option))
+        await asyncio.wrap_future(self._reloading)
 
     def done(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+        self._builder.shutdown(wait=False, cancel_futures=True)
         self._executor.shutdown(wait=False, cancel_futures=True)
 
-    def _guarded(self, flow: http.HTTPFlow) -> bool:
-        return (
-            self._policy is not None
-            and flow.request.method == "POST"
-            and flow.request.pretty_host.lower().rstrip(".") in self._policy.hosts
-            and endpoint(flow.request.path) == chat.PATH
-        )
-
     async def request(self, flow: http.HTTPFlow) -> None:
-        if flow.response is not None or not self._guarded(flow):
+        rules = self._rules
+        if flow.response is not None or rules is None or not _on_guarded_host(flow.request, rules.policy):
+            return
+        if self._rules_error is not None:
+            annotate.record_rules_error(flow, self._rules_error)
+        if not _inspected(flow.request):
+            _other_endpoint(flow, rules.policy)
             return
         started = time.perf_counter()
         try:
-            vault, findings, masked = await self._mask(flow.request)
+            vault, findings, masked = await self._mask(flow.request, rules)
         except Refusal as refusal:
+            if rules.policy.on_failure == OnFailure.OPEN and refusal.code != BLOCKED:
+                logger.warning(
+                    "maskgate: forwarding %s UNMASKED (on_failure: open): %s (%s)",
+                    endpoint(flow.request.path), refusal.message, refusal.code,
+                )  # fmt: skip
+                annotate.record_failed_open(flow, refusal.message)
+                return
             logger.warning("maskgate: refused %s: %s", flow.request.path, refusal.message)
             flow.response = error_response(refusal)
             annotate.record_refused(flow, refusal.code, refusal.message)
@@ -129,14 +259,11 @@ class MaskGate:
             flow.request.path, len(findings) - logged, len(vault), logged, analysis_ms,
         )  # fmt: skip
 
-    async def _mask(self, request: http.Request) -> tuple[Vault, list[Finding], bytes]:
+    async def _mask(self, request: http.Request, rules: _Rules) -> tuple[Vault, list[Finding], bytes]:
         """Parse, analyse and rewrite the body in a worker thread, within the time limit."""
-        if self._detector is None:
-            raise Refusal(503, "maskgate_not_configured", "maskgate has no rules loaded.")
-        timeout = self._policy.analysis_timeout_ms / 1000
+        timeout = rules.policy.analysis_timeout_ms / 1000
+        work = self._executor.submit(_mask_and_encode, request, rules.policy.max_body_bytes, rules.detector)
         try:
-            detector = await asyncio.wait_for(asyncio.wrap_future(self._detector), timeout)
-            work = self._executor.submit(_mask_and_encode, request, self._policy.max_body_bytes, detector)
             return await asyncio.wait_for(asyncio.wrap_future(work), timeout)
         except TimeoutError:
             raise Refusal(
@@ -195,6 +322,66 @@ class MaskGate:
 
     def error(self, flow: http.HTTPFlow) -> None:
         self._masked.pop(flow.id, None)
+
+
+def _load_rules(path: Path, model_option: str) -> tuple[Policy, str]:
+    """The validated rules and the spaCy model to load for them; errors name file and key."""
+    policy = load_policy(path)
+    try:
+        model = resolve_spacy_model(model_option or policy.pii.spacy_model)
+    except SpacyModelNotFound as e:
+        where = "option maskgate_spacy_model" if model_option else f"{policy.source}: pii.spacy_model"
+        raise PolicyError(f"{where}: {e}") from None
+    return policy, model
+
+
+def _build_rules(policy: Policy, model: str) -> _Rules:
+    """Build and warm up the detector for `policy`: slow, it loads the spaCy model.
+
+    The engine checks what the rules file alone cannot (e.g. that some recognizer finds
+    each listed type), so any failure here is reported as a problem of the rules.
+    """
+    started = time.perf_counter()
+    try:
+        detector = Detector(policy, spacy_model=model)
+        detector.warm_up()
+    except PolicyError:
+        raise
+    except Exception as e:
+        # Built from the rules and a fixed warm-up text only: the message quotes no request.
+        raise PolicyError(
+            f"{policy.source}: the detection engine failed to start: {type(e).__name__}: {e}"
+        ) from None
+    return _Rules(policy, model, detector, time.perf_counter() - started)
+
+
+def _on_guarded_host(request: http.Request, policy: Policy) -> bool:
+    return request.pretty_host.lower().rstrip(".") in policy.hosts
+
+
+def _inspected(request: http.Request) -> bool:
+    """True for the one endpoint maskgate reads and rewrites."""
+    return request.method == "POST" and endpoint(request.path) == chat.PATH
+
+
+def _other_endpoint(flow: http.HTTPFlow, policy: Policy) -> None:
+    """Pass or refuse a request to a guarded host on an endpoint maskgate does not inspect.
+
+    Only the normalised path is logged and recorded: a query string may carry data.
+    """
+    where = f"{flow.request.method} {endpoint(flow.request.path)}"
+    if policy.other_endpoints == OtherEndpoints.BLOCK:
+        refusal = Refusal(
+            403,
+            "maskgate_endpoint_blocked",
+            f"the rules block {where}: only POST {chat.PATH} is inspected (other_endpoints: block).",
+        )
+        logger.warning("maskgate: refused %s: not an inspected endpoint", where)
+        flow.response = error_response(refusal)
+        annotate.record_refused(flow, refusal.code, refusal.message)
+        return
+    logger.info("maskgate: %s forwarded without inspection (other_endpoints: pass)", where)
+    annotate.record_not_inspected(flow, where)
 
 
 def _parse_body(request: http.Request, limit: int) -> dict[str, Any]:
@@ -258,7 +445,7 @@ def _mask_and_encode(
     body = _parse_body(request, limit)
     vault, findings = chat.mask_chat_request(body, detector.detect, detector.action_for)
     if blocked := [f for f in findings if f.action == Action.BLOCK]:
-        raise Refusal(400, "maskgate_blocked", blocked_message(blocked))
+        raise Refusal(400, BLOCKED, blocked_message(blocked))
     return vault, findings, encode_json(body) if masked_any(findings) else b""
 
 

@@ -109,8 +109,7 @@ def _run(host: str, port: int, rules: Path, extra: list[str]) -> int:
         "--set", f"maskgate_rules={rules.resolve()}",
         *extra,
     ]  # fmt: skip
-    print(_banner(host, port, policy.hosts), flush=True)
-    _run_mitmdump(mitmdump_args)
+    _run_mitmdump(mitmdump_args, _banner(host, port, policy.hosts))
     return 0
 
 
@@ -126,7 +125,17 @@ More: README.md and certs/README.md. Stop with Ctrl-C.
 """
 
 
-def _run_mitmdump(args: list[str]) -> None:
+class _Banner:
+    """Prints how to use the proxy once it is running; a refused start prints only the error."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def running(self) -> None:
+        print(self.text, flush=True)
+
+
+def _run_mitmdump(args: list[str], banner: str) -> None:
     from mitmproxy.tools import cmdline, dump
     from mitmproxy.tools.main import run
 
@@ -135,7 +144,7 @@ def _run_mitmdump(args: list[str]) -> None:
     class MaskGateDump(dump.DumpMaster):
         def __init__(self, options, **kwargs) -> None:
             super().__init__(options, **kwargs)
-            self.addons.add(MaskGate())
+            self.addons.add(MaskGate(), _Banner(banner))
 
     run(MaskGateDump, cmdline.mitmdump, args)
 

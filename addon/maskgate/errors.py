@@ -10,7 +10,13 @@ import json
 
 from mitmproxy import http
 
-_TYPES = {400: "invalid_request_error", 413: "invalid_request_error", 503: "server_error"}
+_TYPES = {
+    400: "invalid_request_error",
+    403: "permission_error",
+    413: "invalid_request_error",
+    503: "server_error",
+}
+"""OpenAI's error type per status; SDKs pick their exception class by the status."""
 
 
 class Refusal(Exception):

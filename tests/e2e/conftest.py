@@ -247,7 +247,8 @@ ACTION_RULE_CHANGES = (
     ("on_failure: closed", "on_failure: open"),
     (
         "allow: []",
-        "allow:\n  - value: Ada Lovelace\n  - regex: 'ada\\.[a-z]+@example\\.org'\n    types: [EMAIL_ADDRESS]",
+        "allow:\n  - value: Ada Lovelace\n"
+        "  - regex: 'ada\\.[a-z]+@example\\.org'\n    types: [EMAIL_ADDRESS]",
     ),
     (
         "  recognizers: []",

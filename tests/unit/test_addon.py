@@ -32,7 +32,7 @@ def gate():
     gate = MaskGate()
     with taddons.context(gate) as tctx:
         tctx.configure(gate, maskgate_rules=str(DEFAULT_RULES))
-        gate._detector.result(timeout=120)
+        assert gate._rules is not None, "the first configure builds the detector before returning"
         yield gate, tctx
 
 
@@ -108,21 +108,38 @@ def test_compressed_bodies_both_ways(gate):
 
 
 @pytest.mark.parametrize(
-    ("url", "method"),
+    "url",
     [
-        ("https://api.openai.com/v1/embeddings", "POST"),
-        ("https://example.com/v1/chat/completions", "POST"),
-        ("https://api.openai.com.evil.example/v1/chat/completions", "POST"),
-        (URL, "GET"),
+        "https://example.com/v1/chat/completions",
+        "https://api.openai.com.evil.example/v1/chat/completions",
+        "http://example.com/v1/embeddings",
     ],
 )
-def test_other_hosts_paths_and_methods_are_untouched(gate, url, method):
+def test_other_hosts_are_untouched(gate, url):
+    addon, _ = gate
+    flow = _chat(PROMPT, url=url)
+    before = flow.request.get_state()
+    asyncio.run(addon.request(flow))
+    assert flow.request.get_state() == before
+    assert flow.response is None and not flow.marked and not flow.comment and not flow.metadata
+
+
+@pytest.mark.parametrize(
+    ("url", "method", "where"),
+    [
+        ("https://api.openai.com/v1/embeddings", "POST", "POST /v1/embeddings"),
+        (URL, "GET", "GET /v1/chat/completions"),
+        ("https://API.openai.com/v1/responses?user=x", "POST", "POST /v1/responses"),
+    ],
+)
+def test_other_endpoints_of_a_guarded_host_pass_unchanged_by_default(gate, url, method, where):
     addon, _ = gate
     flow = _chat(PROMPT, url=url, method=method)
     before = flow.request.get_state()
     asyncio.run(addon.request(flow))
-    assert flow.request.get_state() == before
-    assert flow.response is None and not flow.marked and not flow.comment
+    assert flow.request.get_state() == before and flow.response is None
+    assert flow.metadata["maskgate"] == {"inspected": False, "endpoint": where}
+    assert flow.comment == f"maskgate: not inspected ({where})" and flow.marked == ":grey_question:"
 
 
 @pytest.mark.parametrize(
@@ -183,13 +200,17 @@ def _rules_with(gate, tmp_path: Path, *changes: tuple[str, str]):
         text = text.replace(old, new)
     rules = tmp_path / "changed.yaml"
     rules.write_text(text)
+    shipped, watched = addon._rules, addon._watched
     tctx.configure(addon, maskgate_rules=str(rules))
     try:
-        addon._detector.result(timeout=120)
+        addon._reloading.result(timeout=120)
+        assert addon._rules.policy.source == str(rules) and addon._rules_error is None
         yield addon
     finally:
+        # Put the shipped pair back as it was: configuring the shipped file again is then no
+        # change, and nothing is rebuilt.
+        addon._rules, addon._watched = shipped, watched
         tctx.configure(addon, maskgate_rules=str(DEFAULT_RULES))
-        addon._detector.result(timeout=120)
 
 
 def _refusal_code(flow: http.HTTPFlow, status: int) -> str:
