@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from maskgate.detect.types import Detection
+from maskgate.fingerprint import fingerprint
 from maskgate.policy import ACTION_STRENGTH, Action
 from maskgate.restore.text import IN_TEXT
 from maskgate.vault import Vault
@@ -70,6 +71,8 @@ class Finding:
     length: int
     propagated: bool
     """True when this occurrence was found because the value was detected elsewhere."""
+    fingerprint: str
+    """The value's keyed hash (`maskgate.fingerprint`): equal values, equal fingerprints."""
     action: Action = Action.MASK
     """`mask`, `redact`, `log` or `block`: `off` types are never found."""
 
@@ -85,6 +88,7 @@ class Finding:
             "secret": self.secret,
             "length": self.length,
             "propagated": self.propagated,
+            "fingerprint": self.fingerprint,
         }
 
 
@@ -139,10 +143,12 @@ def mask_slots(
                 pieces += (slot.text[pos : span.start], placeholder)
                 pos = span.end
             entity_type = vault.lookup(placeholder).entity_type if placeholder else d.entity_type
+            # Described as the value it stands for, so JSON source matches the same value elsewhere.
+            plain = _json_unescape(value) if slot.json_source else value
             findings.append(
                 Finding(
                     slot.path, entity_type, placeholder, d.score, d.engine, d.recognizer,
-                    d.secret, len(value), span.propagated, span.action,
+                    d.secret, len(plain), span.propagated, fingerprint(plain), span.action,
                 )
             )  # fmt: skip
         if pos and slot.write is not None:

@@ -304,18 +304,20 @@ def test_the_restore_record_counts_redacted_placeholders_apart():
     )
     annotate.record_restore(flow, tally)
     assert flow.metadata["maskgate"]["restore"] == {
-        "restored": 2,
-        "redacted": 1,
-        "unresolved": ["[[PERSON_9]]"],
+        "restored": {"count": 1, "ids": ["[[PERSON_1]]"]},
+        "redacted": {"count": 1, "ids": ["[[PASSWORD_1]]"]},
+        "not_returned": {"count": 0, "ids": []},
+        "unresolved": {"count": 1, "ids": ["[[PERSON_9]]"]},
         "note": "",
     }
-    assert "answer: 2 restored, 1 kept redacted; 1 unknown placeholders" in flow.comment
+    assert "answer: 1 restored, 1 kept redacted, 1 unresolved (never issued)" in flow.comment
 
 
 def test_the_restore_record_names_no_redaction_when_there_was_none():
     flow = tflow.tflow(resp=True)
     annotate.record_restore(flow, RestoreTally(restored={"[[PERSON_1]]": 1}))
-    assert flow.metadata["maskgate"]["restore"]["redacted"] == 0
+    assert flow.metadata["maskgate"]["restore"]["redacted"] == {"count": 0, "ids": []}
     assert flow.comment.endswith("answer: 1 restored")
     annotate.record_restore(flow, None, "streamed answer not restored")
-    assert flow.metadata["maskgate"]["restore"]["redacted"] == 0
+    assert flow.metadata["maskgate"]["restore"] == {"note": "streamed answer not restored"}
+    assert flow.comment.endswith("answer: streamed answer not restored")
