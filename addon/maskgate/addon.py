@@ -9,6 +9,10 @@ The rules file is read again when it changes. The rules in use and the detector 
 from them are one pair, replaced together once the new detector is ready; an edit that
 fails to load or build leaves the last good pair in service and is reported on every
 guarded flow until the file is fixed.
+
+Three sub-addons report on each guarded flow from what this addon recorded on it, their
+hooks running right after its own: the `X-MaskGate-*` response headers (`headers`), the
+audit log (`audit`) and the counts behind `maskgate.stats` (`stats`).
 """
 
 from __future__ import annotations
@@ -16,26 +20,28 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import posixpath
 import re
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
-from mitmproxy import ctx, exceptions, http
+from mitmproxy import command, contentviews, ctx, exceptions, http
+from mitmproxy.flow import Flow
 from mitmproxy.utils import asyncio_utils
 
-from maskgate import annotate
+from maskgate import annotate, view
+from maskgate.audit import MaskGateAudit
 from maskgate.detect.engine import Detector
 from maskgate.detect.pii import SpacyModelNotFound, resolve_spacy_model
 from maskgate.errors import Refusal, error_response
+from maskgate.headers import MaskGateHeaders
 from maskgate.mask import Finding, masked_any
 from maskgate.openai import chat
+from maskgate.paths import endpoint
 from maskgate.policy import (
     DEFAULT_RULES,
     Action,
@@ -48,6 +54,7 @@ from maskgate.policy import (
 from maskgate.restore.decode import SUPPORTED, DecodingStream, StreamCallable
 from maskgate.restore.sse import SseRestorer
 from maskgate.restore.text import RestoreTally
+from maskgate.stats import MaskGateStats
 from maskgate.vault import Vault
 
 logger = logging.getLogger("maskgate")
@@ -57,6 +64,10 @@ POLL_INTERVAL_S = 1.0
 
 BLOCKED = "maskgate_blocked"
 """The refusal a `block` action causes: the policy's decision, so never failed open."""
+
+MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}")
+"""What a model name looks like (`gpt-4o-mini`, `ft:gpt-4o-mini:org::id`). The field is
+never masked, so only text of this shape is recorded: free text written there is not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +110,18 @@ def _stat(path: Path) -> tuple[int, int]:
     return st.st_mtime_ns, st.st_size
 
 
+@dataclass(frozen=True, slots=True)
+class _Analysis:
+    """What the worker thread made of a request body."""
+
+    vault: Vault
+    findings: list[Finding]
+    body: bytes
+    """The masked body; empty when nothing was masked."""
+    model: str | None
+    """The model asked for, when the body names one that looks like a model id."""
+
+
 @dataclass(slots=True)
 class _Masked:
     """What a forwarded request left for its answer: the vault to restore from."""
@@ -126,8 +149,11 @@ class MaskGate:
         self._reloading: Future[None] | None = None
         self._poller: asyncio.Task[None] | None = None
         self._masked: dict[str, _Masked] = {}
+        # Run after this addon's hooks, on what they recorded on the flow.
+        self.addons = [MaskGateHeaders(), MaskGateAudit(), MaskGateStats()]
 
     def load(self, loader: Any) -> None:
+        contentviews.add(view.MaskGateContentview)
         loader.add_option(
             "maskgate_rules",
             str,
@@ -234,32 +260,38 @@ class MaskGate:
             return
         started = time.perf_counter()
         try:
-            vault, findings, masked = await self._mask(flow.request, rules)
+            analysis = await self._mask(flow.request, rules)
         except Refusal as refusal:
-            if rules.policy.on_failure == OnFailure.OPEN and refusal.code != BLOCKED:
+            if rules.policy.on_failure == OnFailure.OPEN:
                 logger.warning(
                     "maskgate: forwarding %s UNMASKED (on_failure: open): %s (%s)",
                     endpoint(flow.request.path), refusal.message, refusal.code,
                 )  # fmt: skip
                 annotate.record_failed_open(flow, refusal.message)
                 return
-            logger.warning("maskgate: refused %s: %s", flow.request.path, refusal.message)
-            flow.response = error_response(refusal)
+            _refuse(flow, refusal)
             annotate.record_refused(flow, refusal.code, refusal.message)
             return
         analysis_ms = (time.perf_counter() - started) * 1000
+        vault, findings = analysis.vault, analysis.findings
+        annotate.record_model(flow, analysis.model)
+        if blocked := [f for f in findings if f.action == Action.BLOCK]:
+            refusal = Refusal(400, BLOCKED, blocked_message(blocked))
+            _refuse(flow, refusal)
+            annotate.record_blocked(flow, findings, analysis_ms, refusal.code, refusal.message)
+            return
         if masked_any(findings):
-            flow.request.content = masked
+            flow.request.content = analysis.body
             flow.request.anticomp()
             self._masked[flow.id] = _Masked(vault)
         annotate.record_masked(flow, findings, analysis_ms)
         logged = sum(f.action == Action.LOG for f in findings)
         logger.info(
             "maskgate: %s masked %d occurrence(s) of %d value(s), logged %d, in %.0f ms",
-            flow.request.path, len(findings) - logged, len(vault), logged, analysis_ms,
+            endpoint(flow.request.path), len(findings) - logged, len(vault), logged, analysis_ms,
         )  # fmt: skip
 
-    async def _mask(self, request: http.Request, rules: _Rules) -> tuple[Vault, list[Finding], bytes]:
+    async def _mask(self, request: http.Request, rules: _Rules) -> _Analysis:
         """Parse, analyse and rewrite the body in a worker thread, within the time limit."""
         timeout = rules.policy.analysis_timeout_ms / 1000
         work = self._executor.submit(_mask_and_encode, request, rules.policy.max_body_bytes, rules.detector)
@@ -321,7 +353,21 @@ class MaskGate:
         annotate.record_restore(flow, *_restore_json_answer(flow.response, state.vault))
 
     def error(self, flow: http.HTTPFlow) -> None:
-        self._masked.pop(flow.id, None)
+        state = self._masked.pop(flow.id, None)
+        if state is not None and state.stream_tally is not None:
+            # The openai SDK hangs up as soon as it reads `[DONE]`, so a stream read to its
+            # end often finishes here rather than in `response`.
+            annotate.record_restore(
+                flow, state.stream_tally, "connection closed before the stream's end; counted up to there"
+            )
+
+    @command.command("maskgate.report")
+    def report(self, flows: Sequence[Flow]) -> str:
+        """What maskgate did to each of these flows: detections, answer, refusal or warning."""
+        guarded = [f for f in flows if annotate.METADATA_KEY in f.metadata]
+        if not guarded:
+            return f"maskgate: none of these {len(flows)} flow(s) went through maskgate."
+        return "\n\n".join(view.describe_flow(f) for f in guarded)
 
 
 def _load_rules(path: Path, model_option: str) -> tuple[Policy, str]:
@@ -364,6 +410,17 @@ def _inspected(request: http.Request) -> bool:
     return request.method == "POST" and endpoint(request.path) == chat.PATH
 
 
+def _refuse(flow: http.HTTPFlow, refusal: Refusal) -> None:
+    """Answer the request with maskgate's error instead of forwarding it.
+
+    The refused body is dropped from the flow: it holds what the policy blocks, or text that
+    could not be inspected, and flows are shown, kept in memory and saved (`-w`).
+    """
+    logger.warning("maskgate: refused %s: %s", endpoint(flow.request.path), refusal.message)
+    flow.request.content = b""
+    flow.response = error_response(refusal)
+
+
 def _other_endpoint(flow: http.HTTPFlow, policy: Policy) -> None:
     """Pass or refuse a request to a guarded host on an endpoint maskgate does not inspect.
 
@@ -376,8 +433,7 @@ def _other_endpoint(flow: http.HTTPFlow, policy: Policy) -> None:
             "maskgate_endpoint_blocked",
             f"the rules block {where}: only POST {chat.PATH} is inspected (other_endpoints: block).",
         )
-        logger.warning("maskgate: refused %s: not an inspected endpoint", where)
-        flow.response = error_response(refusal)
+        _refuse(flow, refusal)
         annotate.record_refused(flow, refusal.code, refusal.message)
         return
     logger.info("maskgate: %s forwarded without inspection (other_endpoints: pass)", where)
@@ -429,24 +485,13 @@ def _json_problem(error: ValueError) -> str:
     return str(error)
 
 
-def endpoint(path: str) -> str:
-    """The path a server would route: no query, no percent-escapes, no `//`, `.` or trailing `/`.
-
-    Compared in this form, `/v1//chat/completions/` or `/v1/chat%2Fcompletions` cannot slip
-    past the check while upstream still serves them as chat completions.
-    """
-    normal = posixpath.normpath(re.sub("/+", "/", "/" + unquote(path.split("?", 1)[0])))
-    return normal.rstrip("/").lower() or "/"
-
-
-def _mask_and_encode(
-    request: http.Request, limit: int, detector: Detector
-) -> tuple[Vault, list[Finding], bytes]:
+def _mask_and_encode(request: http.Request, limit: int, detector: Detector) -> _Analysis:
     body = _parse_body(request, limit)
+    model = body.get("model")
+    model = model if isinstance(model, str) and MODEL_ID.fullmatch(model) else None
     vault, findings = chat.mask_chat_request(body, detector.detect, detector.action_for)
-    if blocked := [f for f in findings if f.action == Action.BLOCK]:
-        raise Refusal(400, BLOCKED, blocked_message(blocked))
-    return vault, findings, encode_json(body) if masked_any(findings) else b""
+    # A body with a blocked finding is not rewritten, nor forwarded: the hook refuses it.
+    return _Analysis(vault, findings, encode_json(body) if masked_any(findings) else b"", model)
 
 
 def blocked_message(blocked: list[Finding]) -> str:

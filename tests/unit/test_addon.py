@@ -286,7 +286,7 @@ def test_blocked_type_is_refused_naming_types_and_paths_never_values(acting_gate
     assert "PRIVATE_KEY in messages[1].content" in error["message"]
     assert "MIIEow" not in flow.response.get_text() and NAME not in flow.response.get_text()
     assert flow.marked == ":no_entry:" and "blocks: PRIVATE_KEY" in flow.comment
-    assert json.loads(flow.request.content) == body
+    assert flow.request.content == b""  # never forwarded, and not kept on the flow either
     assert flow.id not in acting_gate._masked
     saved = json.dumps(flow.get_state()["metadata"], default=repr) + flow.comment
     assert "MIIEow" not in saved and PHONE not in saved
@@ -389,9 +389,10 @@ def test_state_does_not_grow_over_thousands_of_flows(gate, monkeypatch):
     vault = Vault()
     vault.placeholder_for(EMAIL, "EMAIL_ADDRESS")
     finding = Finding(
-        "messages[0].content", "EMAIL_ADDRESS", "[[EMAIL_ADDRESS_1]]", 1.0, "t", "t", False, 3, False
+        "messages[0].content", "EMAIL_ADDRESS", "[[EMAIL_ADDRESS_1]]", 1.0, "t", "t", False, 3, False, "0f0f"
     )
-    monkeypatch.setattr(addon_module, "_mask_and_encode", lambda r, limit, d: (vault, [finding], b"{}"))
+    analysis = addon_module._Analysis(vault, [finding], b"{}", "gpt-4o-mini")
+    monkeypatch.setattr(addon_module, "_mask_and_encode", lambda r, limit, d: analysis)
 
     async def run_flows() -> None:
         for i in range(2000):
