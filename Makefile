@@ -4,10 +4,13 @@ BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.installed
 HOST      ?= 127.0.0.1
 PORT      ?= 8080
+WEB_HOST  ?= 127.0.0.1
+WEB_PORT  ?= 8081
 PYTEST_ARGS ?=
 MITMDUMP_ARGS ?=
+MITMWEB_ARGS ?=
 
-.PHONY: setup run test lock clean bench
+.PHONY: setup run web test lock clean bench
 
 setup: $(STAMP)
 
@@ -23,7 +26,13 @@ $(STAMP): pyproject.toml requirements/lock.txt requirements/model.txt scripts/fi
 run: $(STAMP)
 	$(BIN)/maskgate run --host $(HOST) --port $(PORT) -- $(MITMDUMP_ARGS)
 
+# mitmweb with maskgate; prints the web interface's URL with its login token.
+web: $(STAMP)
+	$(BIN)/maskgate web --host $(HOST) --port $(PORT) --web-host $(WEB_HOST) --web-port $(WEB_PORT) -- $(MITMWEB_ARGS)
+
+# The browser test drives Debian's chromium; ensure-browser installs it when it can.
 test: $(STAMP)
+	scripts/ensure-browser
 	$(BIN)/ruff check addon tests bench
 	$(BIN)/ruff format --check addon tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

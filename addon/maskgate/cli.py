@@ -4,6 +4,9 @@
 if the addon cannot be imported or its rules are invalid, the proxy does not start,
 rather than running without protection.
 
+`maskgate web` does the same with mitmweb, for a person who wants to see each flow's
+marker, comment and detections; it prints the web interface's URL with its token.
+
 `maskgate check-rules FILE...` validates rules files the way the proxy loads them,
 detection engine included, so a broken file is found before it is deployed.
 
@@ -22,11 +25,13 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from maskgate.policy import ACTION_STRENGTH, DEFAULT_RULES, Action, Policy, PolicyError, load_policy
 
 if TYPE_CHECKING:
+    from mitmproxy.master import Master
+
     from maskgate.detect.engine import Detector
 
 USAGE_ERROR = 2
@@ -39,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check_rules(args.files)
     if args.command == "scan":
         return _scan(args.rules, args.text, args.file, args.show_values)
+    if args.command == "web":
+        return _web(
+            args.host, args.port, args.rules, args.web_host, args.web_port, _after_dashes(args.mitmweb_args)
+        )
     return _run(args.host, args.port, args.rules, _after_dashes(args.mitmdump_args))
 
 
@@ -52,10 +61,24 @@ def _parser() -> argparse.ArgumentParser:
         help="start the proxy (mitmdump with maskgate)",
         description="Start mitmdump with maskgate. Arguments after `--` go to mitmdump unchanged.",
     )
-    run.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    run.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
-    _rules_option(run)
+    _proxy_options(run)
     run.add_argument("mitmdump_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    web = commands.add_parser(
+        "web",
+        help="start the proxy with mitmweb's interface, to see what maskgate did to each flow",
+        description="Start mitmweb with maskgate and the flow list's comment column, without "
+        "opening a browser; prints the interface's URL with its login token. Arguments after "
+        "`--` go to mitmweb unchanged.",
+    )
+    _proxy_options(web)
+    web.add_argument(
+        "--web-host", default="127.0.0.1", help="address of the web interface (default: %(default)s)"
+    )
+    web.add_argument(
+        "--web-port", type=int, default=8081, help="port of the web interface (default: %(default)s)"
+    )
+    web.add_argument("mitmweb_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
     check = commands.add_parser(
         "check-rules",
@@ -85,6 +108,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _proxy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
+    _rules_option(parser)
+
+
 def _rules_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rules", type=Path, default=DEFAULT_RULES, help="rules file (default: the shipped one)"
@@ -96,26 +125,50 @@ def _after_dashes(extra: list[str]) -> list[str]:
 
 
 def _run(host: str, port: int, rules: Path, extra: list[str]) -> int:
-    try:
-        policy = load_policy(rules)
-    except PolicyError as e:
-        print(f"maskgate: {e}", file=sys.stderr)
+    if (policy := _policy_to_serve(rules)) is None:
         return USAGE_ERROR
-    # Decrypt only the guarded hosts; every other TLS connection is tunnelled untouched.
-    allow = "^(?:" + "|".join(re.escape(h) for h in policy.hosts) + r"):\d+$"
-    mitmdump_args = [
-        "--listen-host", host, "--listen-port", str(port),
-        "--allow-hosts", allow,
-        "--set", f"maskgate_rules={rules.resolve()}",
-        *extra,
-    ]  # fmt: skip
-    _run_mitmdump(mitmdump_args, _banner(host, port, policy.hosts))
+    _run_mitmdump([*_proxy_args(host, port, rules, policy), *extra], _Banner(host, port, policy.hosts))
     return 0
 
 
-def _banner(host: str, port: int, hosts: Sequence[str]) -> str:
+def _web(host: str, port: int, rules: Path, web_host: str, web_port: int, extra: list[str]) -> int:
+    if (policy := _policy_to_serve(rules)) is None:
+        return USAGE_ERROR
+    mitmweb_args = [
+        *_proxy_args(host, port, rules, policy),
+        "--web-host", web_host, "--web-port", str(web_port),
+        # The URL is printed instead: it carries the login token, and this may run headless.
+        "--no-web-open-browser",
+        *extra,
+    ]  # fmt: skip
+    _run_mitmweb(mitmweb_args, _WebBanner(host, port, policy.hosts))
+    return 0
+
+
+def _policy_to_serve(rules: Path) -> Policy | None:
+    """The rules the proxy will serve, or None after saying why not: the hosts to decrypt
+    come from them, so a broken file stops the start before mitmproxy is involved."""
+    try:
+        return load_policy(rules)
+    except PolicyError as e:
+        print(f"maskgate: {e}", file=sys.stderr)
+        return None
+
+
+def _proxy_args(host: str, port: int, rules: Path, policy: Policy) -> list[str]:
+    """The mitmproxy arguments that `run` and `web` share: where to listen, what to decrypt."""
+    # Decrypt only the guarded hosts; every other TLS connection is tunnelled untouched.
+    allow = "^(?:" + "|".join(re.escape(h) for h in policy.hosts) + r"):\d+$"
+    return [
+        "--listen-host", host, "--listen-port", str(port),
+        "--allow-hosts", allow,
+        "--set", f"maskgate_rules={rules.resolve()}",
+    ]  # fmt: skip
+
+
+def _banner(host: str, port: int, hosts: Sequence[str], confdir: str) -> str:
     proxy = f"http://{host}:{port}"
-    ca = Path("~/.mitmproxy/mitmproxy-ca-cert.pem")
+    ca = Path(confdir) / "mitmproxy-ca-cert.pem"
     return f"""maskgate: proxy on {proxy}, masking requests to {", ".join(hosts)}
 Point a client at it and trust mitmproxy's CA ({ca}, created on first start), e.g.:
   export HTTPS_PROXY={proxy} SSL_CERT_FILE={ca.expanduser()}
@@ -125,28 +178,79 @@ More: README.md and certs/README.md. Stop with Ctrl-C.
 """
 
 
-class _Banner:
-    """Prints how to use the proxy once it is running; a refused start prints only the error."""
+def _web_banner(web_url: str, password_set: bool) -> str:
+    login = " (log in with your web_password)" if password_set else ""
+    return f"""maskgate: web interface on {web_url}{login}
+Each guarded flow shows a marker and a one-line comment; its Request tab lists the detections.
+"""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+
+class _Banner:
+    """Prints how to use the proxy once it is running; a refused start prints only the error.
+
+    The text is made then, from the options in force: the CA lives in `confdir`, which the
+    command line or config.yaml may have moved.
+    """
+
+    def __init__(self, host: str, port: int, hosts: Sequence[str]) -> None:
+        self.host, self.port, self.hosts = host, port, hosts
+
+    def text(self) -> str:
+        from mitmproxy import ctx
+
+        return _banner(self.host, self.port, self.hosts, ctx.options.confdir)
 
     def running(self) -> None:
-        print(self.text, flush=True)
+        print(self.text(), flush=True)
 
 
-def _run_mitmdump(args: list[str], banner: str) -> None:
+class _WebBanner(_Banner):
+    """Adds the web interface's URL, known only once mitmweb runs: the token is made at start."""
+
+    def text(self) -> str:
+        from mitmproxy import ctx
+
+        # mitmweb's own URL carries the token, or no secret at all when `web_password` is set.
+        web_url = ctx.master.web_url  # type: ignore[attr-defined]
+        return _web_banner(web_url, bool(ctx.options.web_password)) + super().text()
+
+
+WEB_EXTRA_COLUMNS = ("comment",)
+"""Added to mitmweb's default flow-list columns: the comment is maskgate's one-line summary."""
+
+
+def _run_mitmdump(args: list[str], banner: _Banner) -> None:
     from mitmproxy.tools import cmdline, dump
     from mitmproxy.tools.main import run
 
+    run(_with_maskgate(dump.DumpMaster, banner), cmdline.mitmdump, args)
+
+
+def _run_mitmweb(args: list[str], banner: _WebBanner) -> None:
+    from mitmproxy.tools import cmdline
+    from mitmproxy.tools.main import run
+    from mitmproxy.tools.web.master import WebMaster
+
+    class MaskGateWeb(_with_maskgate(WebMaster, banner)):
+        def __init__(self, options: Any, **kwargs: Any) -> None:
+            super().__init__(options, **kwargs)
+            # Set before the command line and config.yaml are read, so that either can
+            # still choose other columns.
+            options.update(web_columns=[*options.web_columns, *WEB_EXTRA_COLUMNS])
+
+    run(MaskGateWeb, cmdline.mitmweb, args)
+
+
+def _with_maskgate[M: Master](base: type[M], banner: _Banner) -> type[M]:
+    """`base` with maskgate and the banner added as addons of the master itself."""
     from maskgate.addon import MaskGate
 
-    class MaskGateDump(dump.DumpMaster):
-        def __init__(self, options, **kwargs) -> None:
+    class WithMaskGate(base):  # type: ignore[valid-type,misc]
+        def __init__(self, options: Any, **kwargs: Any) -> None:
             super().__init__(options, **kwargs)
-            self.addons.add(MaskGate(), _Banner(banner))
+            self.addons.add(MaskGate(), banner)
 
-    run(MaskGateDump, cmdline.mitmdump, args)
+    return WithMaskGate
 
 
 def _check_rules(files: Sequence[Path]) -> int:

@@ -1,9 +1,11 @@
-"""`maskgate check-rules` and `maskgate scan`, run in process through `main`."""
+"""`maskgate check-rules`, `maskgate scan` and `maskgate web`, run in process through `main`."""
 
 from __future__ import annotations
 
 import io
 import json
+import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -256,3 +258,106 @@ def test_console_script_scans_stdin():
     assert done.returncode == 1, done.stderr.decode()
     assert done.stdout.decode() == MASKED
     assert "[[PERSON_1]]" in done.stderr.decode() and NAME not in done.stderr.decode()
+
+
+# --- web -----------------------------------------------------------------------------
+
+WEB_ARGS = ["web", "--host", "127.0.0.2", "--port", "9090", "--web-host", "127.0.0.3", "--web-port", "9091"]
+
+
+@pytest.fixture
+def web_started(monkeypatch) -> list:
+    """Runs `maskgate web` through mitmproxy's real start-up, up to where the proxy would
+    begin serving: mitmweb's own parser and option handling see the arguments, and the list
+    receives the master that was built (its addons done, so its logging is undone)."""
+    from mitmproxy.master import Master
+
+    started = []
+
+    async def run_until_serving(master: Master) -> None:
+        started.append(master)
+        await master.done()
+
+    monkeypatch.setattr(Master, "run", run_until_serving)
+    # mitmproxy's start-up sets the root logger to DEBUG for the whole process.
+    monkeypatch.setattr(logging.getLogger(), "level", logging.getLogger().level)
+    return started
+
+
+def test_web_passes_proxy_web_and_extra_arguments_to_mitmweb(monkeypatch):
+    from mitmproxy.tools import cmdline, main
+
+    calls = []
+    monkeypatch.setattr(main, "run", lambda master, parser, args: calls.append((master, parser, args)))
+    assert cli.main([*WEB_ARGS, "--", "--set", "flow_detail=0", "-q"]) == 0
+    [(_, parser, args)] = calls
+    assert parser is cmdline.mitmweb
+    assert args == [
+        "--listen-host", "127.0.0.2", "--listen-port", "9090",
+        "--allow-hosts", r"^(?:api\.openai\.com):\d+$",
+        "--set", f"maskgate_rules={DEFAULT_RULES}",
+        "--web-host", "127.0.0.3", "--web-port", "9091",
+        "--no-web-open-browser",
+        "--set", "flow_detail=0", "-q",
+    ]  # fmt: skip
+
+
+def test_web_starts_mitmweb_with_maskgate_and_the_comment_column(web_started, tmp_path):
+    confdir = tmp_path / "conf"
+    assert cli.main([*WEB_ARGS, "--", "--set", f"confdir={confdir}"]) == 0
+    [master] = web_started
+    from mitmproxy.tools.web.master import WebMaster
+
+    from maskgate.addon import MaskGate
+
+    assert isinstance(master, WebMaster)
+    assert isinstance(master.addons.get("maskgate"), MaskGate)
+    opts = master.options
+    assert opts.web_columns == ["tls", "icon", "path", "method", "status", "size", "time", "comment"]
+    assert (opts.listen_host, opts.listen_port, opts.web_host, opts.web_port) == (
+        "127.0.0.2", 9090, "127.0.0.3", 9091
+    )  # fmt: skip
+    assert opts.web_open_browser is False
+    assert opts.allow_hosts == [r"^(?:api\.openai\.com):\d+$"]
+    assert opts.maskgate_rules == str(DEFAULT_RULES)
+
+
+def test_web_columns_chosen_on_the_command_line_replace_the_default(web_started, tmp_path):
+    extra = ["--set", f"confdir={tmp_path}", "--set", "web_columns=path", "--set", "web_columns=status"]
+    assert cli.main([*WEB_ARGS, "--", *extra]) == 0
+    assert web_started[0].options.web_columns == ["path", "status"]
+
+
+def test_web_banner_gives_a_url_whose_token_logs_in(web_started, tmp_path, capsys):
+    confdir = tmp_path / "conf"
+    assert cli.main([*WEB_ARGS, "--", "--set", f"confdir={confdir}"]) == 0
+    [master] = web_started
+    capsys.readouterr()
+    master.addons.get("_webbanner").running()
+    lines = capsys.readouterr().out.splitlines()
+    match = re.fullmatch(r"maskgate: web interface on http://127\.0\.0\.3:9091/\?token=(\w{32})", lines[0])
+    assert match, lines[0]
+    assert master.addons.get("webauth").is_valid_password(match[1])
+    assert lines[2] == "maskgate: proxy on http://127.0.0.2:9090, masking requests to api.openai.com"
+    assert f"SSL_CERT_FILE={confdir / 'mitmproxy-ca-cert.pem'}" in lines[4]
+
+
+def test_web_banner_never_prints_the_web_password(web_started, tmp_path, capsys):
+    password = "correct-horse-battery"
+    extra = ["--set", f"confdir={tmp_path}", "--set", f"web_password={password}"]
+    assert cli.main([*WEB_ARGS, "--", *extra]) == 0
+    capsys.readouterr()
+    web_started[0].addons.get("_webbanner").running()
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == (
+        "maskgate: web interface on http://127.0.0.3:9091/ (log in with your web_password)"
+    )
+    assert password not in out
+
+
+def test_web_refuses_invalid_rules_before_starting_anything(web_started, tmp_path, capsys):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 2\n", encoding="utf-8")
+    assert cli.main(["web", "--rules", str(rules)]) == 2
+    assert capsys.readouterr().err.startswith(f"maskgate: {rules}: ")
+    assert web_started == []
