@@ -1,4 +1,5 @@
-"""A MaskGate addon with the fast regex detector, driven hook by hook as mitmproxy drives it.
+"""A MaskGate addon with a fast regex detector (`FakeDetector`), driven hook by hook as
+mitmproxy drives it, and the rules-file helper the addon tests share.
 
 Hooks go through mitmproxy's addon manager, so MaskGate's sub-addons (headers, audit log,
 stats) run after it exactly as in the proxy.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +28,10 @@ from mitmproxy.test import taddons, tflow
 
 from maskgate import addon as addon_module
 from maskgate.addon import MaskGate
+from maskgate.detect.types import Detection
+from maskgate.policy import DEFAULT_RULES, Action, Policy, PolicyError
 
-from .test_addon_policy import FakeDetector, write_rules
+from .fakes import fake_detect
 
 URL = "https://api.openai.com/v1/chat/completions"
 NAME = "Jane Doe"
@@ -38,6 +43,54 @@ PERSON_BLOCKED = ("PERSON: {action: mask", "PERSON: {action: block")
 EMAIL_LOGGED = ("EMAIL_ADDRESS: {action: mask", "EMAIL_ADDRESS: {action: log")
 FAIL_OPEN = ("on_failure: closed", "on_failure: open")
 ENDPOINTS_BLOCKED = ("other_endpoints: pass", "other_endpoints: block")
+
+
+class FakeDetector:
+    """Stands in for the engine: regex detections, the policy's actions.
+
+    Like the real engine it rejects an entity type no recognizer finds. `gate`, when
+    set, holds a build until the test releases it.
+    """
+
+    built = 0
+    gate: tuple[threading.Event, threading.Event] | None = None
+    """(building, release): set by the builder, set by the test."""
+
+    def __init__(self, policy: Policy, spacy_model: str | None = None) -> None:
+        if "NO_SUCH_TYPE" in policy.pii.entities:
+            raise PolicyError(f"{policy.source}: pii.entities.NO_SUCH_TYPE: no recognizer finds this type")
+        self._policy = policy
+        if FakeDetector.gate is not None:
+            building, release = FakeDetector.gate
+            building.set()
+            assert release.wait(10), "the test never released the build"
+        FakeDetector.built += 1
+
+    def detect(self, text: str) -> list[Detection]:
+        return fake_detect(text)
+
+    def action_for(self, d: Detection) -> Action:
+        return self._policy.action_for(d.entity_type, d.secret)
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
+
+def write_rules(path: Path, *changes: tuple[str, str]) -> Path:
+    """The shipped rules with each (old, new) replacement made, written to `path`.
+
+    The modification time moves on by a second each time, so that two writes within
+    the file system's time resolution still count as an edit.
+    """
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    previous = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(text, encoding="utf-8")
+    mtime = max(path.stat().st_mtime_ns, previous + 1_000_000_000)
+    os.utime(path, ns=(mtime, mtime))
+    return path
 
 
 class Gate:

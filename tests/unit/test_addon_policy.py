@@ -1,6 +1,6 @@
 """The addon's runtime policy: reloading the rules file, `on_failure` and `other_endpoints`.
 
-The detector is replaced by a small regex one (tests/unit/fakes.py) that follows the
+The detector is replaced by a small regex one (`FakeDetector` in gate.py) that follows the
 rules' actions, so that every reload here costs milliseconds instead of a spaCy load;
 what the real engine rejects is covered once, at start.
 """
@@ -18,22 +18,17 @@ from pathlib import Path
 
 import pytest
 from mitmproxy import exceptions, http
-from mitmproxy.test import taddons, tflow
+from mitmproxy.test import taddons
 
 from maskgate import addon as addon_module
 from maskgate.addon import MaskGate
 from maskgate.detect.engine import Detector
-from maskgate.detect.types import Detection
-from maskgate.policy import DEFAULT_RULES, Action, Policy, PolicyError
 
-from .fakes import fake_detect
+from .gate import ENDPOINTS_BLOCKED, FAIL_OPEN, PERSON_BLOCKED, URL, FakeDetector, write_rules
+from .gate import chat as _chat
 
-URL = "https://api.openai.com/v1/chat/completions"
 NAME = "Jane Doe"
 PROMPT = f"Please write to {NAME} about Friday."
-PERSON_BLOCKED = ("PERSON: {action: mask", "PERSON: {action: block")
-FAIL_OPEN = ("on_failure: closed", "on_failure: open")
-ENDPOINTS_BLOCKED = ("other_endpoints: pass", "other_endpoints: block")
 TINY_BODIES = ("max_body_kb: 8192", "max_body_kb: 1")
 INVALID_LIMIT = ("max_body_kb: 8192", "max_body_kb: -1")
 ENGINE_REJECTS = (
@@ -42,59 +37,11 @@ ENGINE_REJECTS = (
 )
 
 
-class FakeDetector:
-    """Stands in for the engine: regex detections, the policy's actions.
-
-    Like the real engine it rejects an entity type no recognizer finds. `gate`, when
-    set, holds a build until the test releases it.
-    """
-
-    built = 0
-    gate: tuple[threading.Event, threading.Event] | None = None
-    """(building, release): set by the builder, set by the test."""
-
-    def __init__(self, policy: Policy, spacy_model: str | None = None) -> None:
-        if "NO_SUCH_TYPE" in policy.pii.entities:
-            raise PolicyError(f"{policy.source}: pii.entities.NO_SUCH_TYPE: no recognizer finds this type")
-        self._policy = policy
-        if FakeDetector.gate is not None:
-            building, release = FakeDetector.gate
-            building.set()
-            assert release.wait(10), "the test never released the build"
-        FakeDetector.built += 1
-
-    def detect(self, text: str) -> list[Detection]:
-        return fake_detect(text)
-
-    def action_for(self, d: Detection) -> Action:
-        return self._policy.action_for(d.entity_type, d.secret)
-
-    def warm_up(self) -> None:
-        """Nothing to load."""
-
-
 @pytest.fixture(autouse=True)
 def fake_engine(monkeypatch) -> None:
     monkeypatch.setattr(addon_module, "Detector", FakeDetector)
     monkeypatch.setattr(FakeDetector, "built", 0)
     monkeypatch.setattr(FakeDetector, "gate", None)
-
-
-def write_rules(path: Path, *changes: tuple[str, str]) -> Path:
-    """The shipped rules with each (old, new) replacement made, written to `path`.
-
-    The modification time moves on by a second each time, so that two writes within
-    the file system's time resolution still count as an edit.
-    """
-    text = DEFAULT_RULES.read_text(encoding="utf-8")
-    for old, new in changes:
-        assert old in text, old
-        text = text.replace(old, new)
-    previous = path.stat().st_mtime_ns if path.exists() else 0
-    path.write_text(text, encoding="utf-8")
-    mtime = max(path.stat().st_mtime_ns, previous + 1_000_000_000)
-    os.utime(path, ns=(mtime, mtime))
-    return path
 
 
 @contextlib.contextmanager
@@ -108,15 +55,6 @@ def started(rules: Path) -> Iterator[tuple[MaskGate, taddons.context]]:
 @pytest.fixture
 def rules(tmp_path: Path) -> Path:
     return write_rules(tmp_path / "rules.yaml")
-
-
-def _chat(content: str | bytes, url: str = URL, method: str = "POST") -> http.HTTPFlow:
-    if isinstance(content, str):
-        content = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}]})
-        content = content.encode()
-    request = http.Request.make(method, url, b"", {"content-type": "application/json"})
-    request.raw_content = content
-    return tflow.tflow(req=request)
 
 
 def _send(addon: MaskGate, content: str | bytes, url: str = URL, method: str = "POST") -> http.HTTPFlow:
