@@ -23,7 +23,7 @@ import logging
 import re
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +52,7 @@ from maskgate.policy import (
     load_policy,
 )
 from maskgate.restore.decode import SUPPORTED, DecodingStream, StreamCallable
+from maskgate.restore.json_answer import JsonAnswerRestorer
 from maskgate.restore.sse import SseRestorer
 from maskgate.restore.text import RestoreTally
 from maskgate.stats import MaskGateStats
@@ -122,13 +123,36 @@ class _Analysis:
     """The model asked for, when the body names one that looks like a model id."""
 
 
+class _KeepUpstream:
+    """A stream callable in front of another, keeping a copy of every byte it is given.
+
+    mitmproxy's `store_streamed_bodies` stores what the restorer returns, originals
+    included; the copy is what upstream sent, stored on the flow in its place.
+    """
+
+    def __init__(self, inner: StreamCallable) -> None:
+        self._inner = inner
+        self.kept = bytearray()
+
+    def __call__(self, data: bytes) -> bytes | Iterable[bytes]:
+        self.kept += data
+        return self._inner(data)
+
+
 @dataclass(slots=True)
 class _Masked:
-    """What a forwarded request left for its answer: the vault to restore from."""
+    """What a forwarded request left for its answer: the vault to restore from, and once the
+    answer's headers are in, what restores it as it passes."""
 
     vault: Vault
     stream_tally: RestoreTally | None = None
-    """Set when the answer is streamed: filled in by the stream restorer as events pass."""
+    """Set when the answer is an event stream: filled in by the stream restorer as events pass."""
+    stream_copy: _KeepUpstream | None = None
+    """The event stream as upstream sent it, kept only while mitmproxy stores streamed bodies."""
+    json_answer: JsonAnswerRestorer | None = None
+    """Set when the answer is JSON: restores it once it is whole."""
+    unrestored: str = ""
+    """Why the answer is passed on as it comes, when its headers already tell."""
 
 
 class MaskGate:
@@ -315,21 +339,31 @@ class MaskGate:
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         response = flow.response
-        if response is None or not response.headers.get("content-type", "").startswith("text/event-stream"):
+        if response is None:
             return
+        event_stream = response.headers.get("content-type", "").startswith("text/event-stream")
         state = self._masked.get(flow.id)
         if state is None or response.status_code >= 400:
-            if annotate.METADATA_KEY in flow.metadata and not response.stream:
+            if event_stream and annotate.METADATA_KEY in flow.metadata and not response.stream:
                 # Guarded, nothing to restore: pass events on as they come, never buffered.
                 response.stream = True
             return
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         if encoding not in SUPPORTED | {"identity"}:
-            logger.warning("maskgate: %s event stream for %s left unrestored", encoding, flow.request.path)
+            state.unrestored = f"{encoding}-encoded answer left as it came"
+            logger.warning("maskgate: %s answer to %s left unrestored", encoding, endpoint(flow.request.path))
             return
-        # Set here, not in `response`, or mitmproxy buffers the whole stream first.
-        state.stream_tally = RestoreTally()
-        restorer: StreamCallable = SseRestorer(state.vault, state.stream_tally)
+        # Both kinds of answer are restored by a stream callable, set here: mitmproxy then sends
+        # what it returns without keeping a copy, so the flow never holds the originals. An
+        # event stream is also passed on event by event instead of being buffered whole.
+        restorer: StreamCallable
+        if event_stream:
+            state.stream_tally = RestoreTally()
+            restorer = SseRestorer(state.vault, state.stream_tally)
+            if ctx.options.store_streamed_bodies:
+                restorer = state.stream_copy = _KeepUpstream(restorer)
+        else:
+            restorer = state.json_answer = JsonAnswerRestorer(state.vault)
         if encoding != "identity":
             # anticomp() asked for none, but upstream compressed anyway: decode as it flows.
             restorer = DecodingStream(encoding, restorer)
@@ -338,23 +372,28 @@ class MaskGate:
         response.stream = restorer
 
     def response(self, flow: http.HTTPFlow) -> None:
+        # Runs before mitmproxy's Save addon (see cli.py), which writes the flow in its own
+        # `response` hook: by then the flow holds what upstream sent, never the restored answer.
         state = self._masked.pop(flow.id, None)
-        if state is None or flow.response is None:
+        if state is None or (response := flow.response) is None:
             return
         if state.stream_tally is not None:
+            _store_upstream_stream(response, state)
             annotate.record_restore(flow, state.stream_tally)
-            return
-        if flow.response.status_code >= 400:
-            annotate.record_restore(flow, None, f"upstream error {flow.response.status_code} passed through")
-            return
-        if flow.response.stream:
-            annotate.record_restore(flow, None, "streamed answer not restored")
-            return
-        annotate.record_restore(flow, *_restore_json_answer(flow.response, state.vault))
+        elif (answer := state.json_answer) is not None and answer.upstream is not None:
+            # The client has the restored answer already: nothing is sent after this hook.
+            response.raw_content = answer.upstream
+            annotate.record_restore(flow, answer.tally, answer.note)
+        elif response.status_code >= 400:
+            annotate.record_restore(flow, None, f"upstream error {response.status_code} passed through")
+        else:
+            annotate.record_restore(flow, None, state.unrestored or "answer never reached the restorer")
 
     def error(self, flow: http.HTTPFlow) -> None:
         state = self._masked.pop(flow.id, None)
         if state is not None and state.stream_tally is not None:
+            if flow.response is not None:
+                _store_upstream_stream(flow.response, state)
             # The openai SDK hangs up as soon as it reads `[DONE]`, so a stream read to its
             # end often finishes here rather than in `response`.
             annotate.record_restore(
@@ -399,6 +438,12 @@ def _build_rules(policy: Policy, model: str) -> _Rules:
             f"{policy.source}: the detection engine failed to start: {type(e).__name__}: {e}"
         ) from None
     return _Rules(policy, model, detector, time.perf_counter() - started)
+
+
+def _store_upstream_stream(response: http.Response, state: _Masked) -> None:
+    """Leave on the flow the event stream as upstream sent it, when mitmproxy stores streamed
+    bodies, and nothing otherwise: what it stored itself is the restored stream."""
+    response.raw_content = bytes(state.stream_copy.kept) if state.stream_copy is not None else None
 
 
 def _on_guarded_host(request: http.Request, policy: Policy) -> bool:
@@ -491,7 +536,7 @@ def _mask_and_encode(request: http.Request, limit: int, detector: Detector) -> _
     model = model if isinstance(model, str) and MODEL_ID.fullmatch(model) else None
     vault, findings = chat.mask_chat_request(body, detector.detect, detector.action_for)
     # A body with a blocked finding is not rewritten, nor forwarded: the hook refuses it.
-    return _Analysis(vault, findings, encode_json(body) if masked_any(findings) else b"", model)
+    return _Analysis(vault, findings, chat.encode_json(body) if masked_any(findings) else b"", model)
 
 
 def blocked_message(blocked: list[Finding]) -> str:
@@ -506,25 +551,3 @@ def blocked_message(blocked: list[Finding]) -> str:
             where.append(f.path)
     found = "; ".join(f"{entity_type} in {', '.join(where)}" for entity_type, where in paths.items())
     return f"the request contains data the policy blocks: {found}."
-
-
-def encode_json(value: Any) -> bytes:
-    """Compact UTF-8 JSON; falls back to ASCII escapes for text that is not valid Unicode."""
-    try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(value, separators=(",", ":")).encode("ascii")
-
-
-def _restore_json_answer(response: http.Response, vault: Vault) -> tuple[RestoreTally | None, str]:
-    """Restore a buffered JSON answer in place; the note says why not when it could not be."""
-    try:
-        body = json.loads(response.get_text(strict=True) or "")
-    except ValueError:
-        return None, "answer is not JSON; left as it came"
-    if not isinstance(body, dict):
-        return None, "answer is not a JSON object; left as it came"
-    tally = chat.restore_chat_response(body, vault)
-    if tally.restored:
-        response.content = encode_json(body)
-    return tally, ""

@@ -242,13 +242,25 @@ def _run_mitmweb(args: list[str], banner: _WebBanner) -> None:
 
 
 def _with_maskgate[M: Master](base: type[M], banner: _Banner) -> type[M]:
-    """`base` with maskgate and the banner added as addons of the master itself."""
+    """`base` with maskgate and the banner added as addons of the master itself.
+
+    Hooks run in chain order, and `add` appends after all of mitmproxy's own addons. maskgate
+    must run before them: Save (`-w`) writes a flow in its own `response` hook, by which time
+    maskgate's must have put the answer as upstream sent it, and its annotations, on the flow;
+    mitmweb's view and mitmdump's output must see the flow as maskgate left it too. So it goes
+    where `mitmdump -s` puts a script, right before the script loader: after the proxy core
+    (proxy authentication, the proxy server), before everything else.
+    """
     from maskgate.addon import MaskGate
 
     class WithMaskGate(base):  # type: ignore[valid-type,misc]
         def __init__(self, options: Any, **kwargs: Any) -> None:
             super().__init__(options, **kwargs)
-            self.addons.add(MaskGate(), banner)
+            addons = self.addons
+            # `register` loads an addon without appending it, for addons that place their own.
+            maskgate = addons.register(MaskGate())
+            addons.chain.insert(addons.chain.index(addons.get("scriptloader")), maskgate)
+            addons.add(banner)
 
     return WithMaskGate
 

@@ -1,10 +1,10 @@
-"""Helpers for the mitmweb browser test: `maskgate web` as a subprocess, and Debian's Chromium
-driven headless through Selenium, with nothing downloaded.
+"""Helpers for tests of the `maskgate` commands that start a proxy: `maskgate run` and
+`maskgate web` as subprocesses, and Debian's Chromium driven headless through Selenium, with
+nothing downloaded.
 
-`maskgate web` registers the addon itself, so only the test redirect script is passed to it
-(after ``--``). Scripts run before the master's own addons, so the redirect rewrites the
-destination first; maskgate still guards the request because the ``Host`` header keeps
-naming api.openai.com.
+Both commands register the addon themselves, so only the test redirect script is passed to
+them (after ``--``). maskgate runs where a script would, before it, so it sees each request
+with its real host before the redirect rewrites the destination, as with `mitmdump -s`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,9 @@ CHROMIUM_FLAGS = (
 )
 WINDOW_SIZE = (1600, 1200)
 WEB_URL_LINE = re.compile(r"^maskgate: web interface on (http://\S+)$", re.MULTILINE)
+PROXY_LINE = re.compile(r"^maskgate: proxy on (http://\S+), masking requests to ", re.MULTILINE)
+BANNER_LINES = {"run": PROXY_LINE, "web": WEB_URL_LINE}
+"""The banner line each command prints once it serves, with the URL to use."""
 
 
 @dataclass(frozen=True)
@@ -79,28 +82,48 @@ def require_browser() -> None:
 @contextlib.contextmanager
 def running_maskgate_web(fake_openai_server: FakeOpenAI, workdir: Path) -> Iterator[MitmWeb]:
     """`maskgate web` on free ports, sending api.openai.com traffic to the fake server, until exit."""
+    with running_maskgate("web", fake_openai_server, workdir) as (proxy, web_url):
+        yield MitmWeb(proxy, web_url)
+
+
+@contextlib.contextmanager
+def running_maskgate(
+    command: str,
+    fake_openai_server: FakeOpenAI,
+    workdir: Path,
+    options: Sequence[str] = (),
+    mitmproxy_args: Sequence[str] = (),
+) -> Iterator[tuple[Proxy, str]]:
+    """`maskgate run` or `maskgate web` on free ports, sending api.openai.com traffic to the fake
+    server, until exit; `options` go to maskgate, `mitmproxy_args` after ``--`` to mitmproxy.
+
+    Yields the proxy and the URL its banner printed: the proxy's own for `run`, the web
+    interface's, token included, for `web`.
+    """
     maskgate = Path(sys.executable).with_name("maskgate")
     if not maskgate.exists():
         pytest.fail(f"maskgate not found next to {sys.executable}; run the tests with the project venv")
-    port, web_port = free_port(), free_port()
+    port = free_port()
     confdir = workdir / "confdir"
     proxy = Proxy(
         url=f"http://127.0.0.1:{port}",
         port=port,
         confdir=confdir,
         ca_path=confdir / "mitmproxy-ca-cert.pem",
-        log_path=workdir / "maskgate-web.log",
+        log_path=workdir / f"maskgate-{command}.log",
     )
-    command = [
-        str(maskgate), "web", "--port", str(port), "--web-port", str(web_port), "--",
+    ports = ["--port", str(port)] + (["--web-port", str(free_port())] if command == "web" else [])
+    argv = [
+        str(maskgate), command, *ports, *options, "--",
         "--set", f"confdir={confdir}",
         "--set", "connection_strategy=lazy",
         "-s", REDIRECT_ADDON,
         "--set", f"maskgate_test_upstream={fake_openai_server.url}",
+        *mitmproxy_args,
     ]  # fmt: skip
     with proxy.log_path.open("wb") as log:
         process = subprocess.Popen(
-            command,
+            argv,
             cwd=REPO_ROOT,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -108,28 +131,28 @@ def running_maskgate_web(fake_openai_server: FakeOpenAI, workdir: Path) -> Itera
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:
-        yield MitmWeb(proxy, _wait_for_web_url(process, proxy))
+        yield proxy, _wait_for_banner(command, process, proxy)
     finally:
         _stop(process)
 
 
-def _wait_for_web_url(process: subprocess.Popen[bytes], proxy: Proxy) -> str:
-    """The URL from the banner, printed once proxy and interface run; the CA must exist too."""
+def _wait_for_banner(command: str, process: subprocess.Popen[bytes], proxy: Proxy) -> str:
+    """The URL from the banner, printed once the proxy (and interface) run; the CA must exist too."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(
-                f"maskgate web exited with code {process.returncode} during start-up; "
+                f"maskgate {command} exited with code {process.returncode} during start-up; "
                 f"log {proxy.log_path}:\n{proxy.log_tail()}",
                 pytrace=False,
             )
-        found = WEB_URL_LINE.search(proxy.log_text())
+        found = BANNER_LINES[command].search(proxy.log_text())
         if found and proxy.ca_path.exists() and accepts_connections(proxy.port):
             return found[1]
         time.sleep(0.1)
     pytest.fail(
-        f"maskgate web not ready after {STARTUP_TIMEOUT_S:.0f} s (waiting for its banner, the CA "
-        f"and the proxy port); log {proxy.log_path}:\n{proxy.log_tail()}",
+        f"maskgate {command} not ready after {STARTUP_TIMEOUT_S:.0f} s (waiting for its banner, the "
+        f"CA and the proxy port); log {proxy.log_path}:\n{proxy.log_tail()}",
         pytrace=False,
     )
 

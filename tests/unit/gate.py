@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from mitmproxy import flow, hooks, http
+from mitmproxy.addons.proxyserver import Proxyserver
 from mitmproxy.proxy.layers.http import (
     HttpErrorHook,
     HttpRequestHook,
@@ -120,8 +121,14 @@ class Gate:
         return f
 
     def answer(self, f: http.HTTPFlow, response: http.Response | None = None) -> http.HTTPFlow:
-        """Both response hooks, as for an answer that arrived whole."""
-        return self.finish(self.answer_headers(f, response))
+        """Both response hooks, as for an answer that arrived whole; a body that `responseheaders`
+        chose to stream goes through the stream callable in between, as mitmproxy sends it."""
+        self.answer_headers(f, response)
+        if f.response is not None and callable(f.response.stream):
+            body, f.response.raw_content = f.response.raw_content or b"", None
+            through_stream(f.response, body)
+            through_stream(f.response, b"")
+        return self.finish(f)
 
     def send(self, content: str | bytes, url: str = URL, method: str = "POST") -> http.HTTPFlow:
         """A request and its answer (an echo of the masked request, unless refused)."""
@@ -144,7 +151,8 @@ def running_gate(tmp_path: Path, *changes: tuple[str, str], **options: Any) -> I
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(addon_module, "Detector", FakeDetector)
         addon = MaskGate()
-        with taddons.context(addon) as tctx:
+        # The proxy server declares `store_streamed_bodies`, which the addon reads.
+        with taddons.context(addon, Proxyserver()) as tctx:
             tctx.configure(addon, maskgate_rules=str(rules), **options)
             yield Gate(addon, tctx)
 

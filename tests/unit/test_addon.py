@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from mitmproxy import flow as flow_module
 from mitmproxy import http
+from mitmproxy.addons.proxyserver import Proxyserver
 from mitmproxy.test import taddons, tflow
 
 from maskgate import addon as addon_module
@@ -19,6 +21,8 @@ from maskgate.addon import MaskGate
 from maskgate.mask import Finding
 from maskgate.policy import DEFAULT_RULES
 from maskgate.vault import Vault
+
+from .gate import through_stream
 
 URL = "https://api.openai.com/v1/chat/completions"
 EMAIL = "dana.whitfield@example.org"
@@ -30,7 +34,8 @@ PROMPT = f"Please write a short note to {NAME} at {EMAIL} about Friday."
 def gate():
     """One addon with a loaded detector, shared by the tests of this module."""
     gate = MaskGate()
-    with taddons.context(gate) as tctx:
+    # The proxy server declares `store_streamed_bodies`, which the addon reads.
+    with taddons.context(gate, Proxyserver()) as tctx:
         tctx.configure(gate, maskgate_rules=str(DEFAULT_RULES))
         assert gate._rules is not None, "the first configure builds the detector before returning"
         yield gate, tctx
@@ -65,6 +70,40 @@ def _sent_text(flow: http.HTTPFlow) -> str:
     return flow.request.get_text()
 
 
+def _deliver(addon: MaskGate, flow: http.HTTPFlow, *, store: bool = False, read_size: int = 7) -> bytes:
+    """Do what mitmproxy does with the answer on `flow` (its body as it came on the wire) once
+    its headers are in: run `responseheaders`; pass the body through the stream callable set
+    there, if any, in reads of `read_size`, storing what it returns only when `store`
+    (`store_streamed_bodies`); then run `response`, after which a streamed body has been sent.
+
+    Returns the body the client received.
+    """
+    addon.responseheaders(flow)
+    response = flow.response
+    wire = response.raw_content or b""
+    if not callable(response.stream):
+        addon.response(flow)
+        return response.raw_content or b""
+    response.raw_content = None  # a streamed answer's body is not buffered
+    sent = []
+    for i in range(0, len(wire), read_size):
+        out = response.stream(wire[i : i + read_size])
+        assert out != b"", "an empty bytes chunk ends an HTTP/1.1 body"
+        sent.extend([out] if isinstance(out, bytes) else out)
+    out = response.stream(b"")
+    sent.extend([out] if isinstance(out, bytes) else out)
+    if store:
+        response.raw_content = b"".join(sent)
+    addon.response(flow)
+    return b"".join(sent)
+
+
+def _no_originals(flow: http.HTTPFlow, *originals: str) -> None:
+    """Nothing mitmweb shows or `-w` saves of `flow` holds one of `originals`."""
+    saved = json.dumps(flow.get_state(), default=repr) + repr(flow.response.raw_content)
+    assert not [o for o in originals if o in saved or json.dumps(o)[1:-1] in saved]
+
+
 def test_guarded_request_is_masked_and_annotated(gate):
     addon, _ = gate
     flow = _chat(PROMPT)
@@ -80,18 +119,39 @@ def test_guarded_request_is_masked_and_annotated(gate):
     assert NAME not in saved and EMAIL not in saved and "Dana" not in flow.comment
 
 
-def test_json_answer_is_restored_and_state_freed(gate):
+@pytest.mark.parametrize("read_size", [1, 7, 100_000])
+def test_json_answer_reaches_the_client_restored_and_the_flow_keeps_it_masked(gate, read_size):
     addon, _ = gate
     flow = _chat(PROMPT)
     asyncio.run(addon.request(flow))
-    _answer(flow, "Dear [[PERSON_1]], I wrote to [[EMAIL_ADDRESS_1]].")
-    addon.response(flow)
-    body = json.loads(flow.response.content)
+    _answer(flow, "Dear [[PERSON_1]], I wrote to [[EMAIL_ADDRESS_1]].", {"content-length": "999"})
+    upstream = flow.response.raw_content
+
+    sent = _deliver(addon, flow, read_size=read_size)
+
+    body = json.loads(sent)
     assert body["choices"][0]["message"]["content"] == f"Dear {NAME}, I wrote to {EMAIL}."
     assert body["id"] == "chatcmpl-9" and body["usage"]["total_tokens"] == 18
-    assert int(flow.response.headers["content-length"]) == len(flow.response.raw_content)
+    # The body's length changed: the client reads it to the end of the connection instead.
+    assert "content-length" not in flow.response.headers
+    # What mitmweb shows and `-w` saves is what upstream sent.
+    assert flow.response.raw_content == upstream
+    _no_originals(flow, NAME, EMAIL)
     assert "2 restored" in flow.comment
     assert flow.id not in addon._masked
+
+
+@pytest.mark.parametrize(
+    ("body", "note"),
+    [(b"<html>busy</html>", "answer is not JSON"), (b'["[[PERSON_1]]"]', "answer is not a JSON object")],
+)
+def test_answer_that_is_no_json_object_goes_on_as_it_came(gate, body, note):
+    addon, _ = gate
+    flow = _chat(PROMPT)
+    asyncio.run(addon.request(flow))
+    flow.response = http.Response.make(200, body, {"content-type": "application/json"})
+    assert _deliver(addon, flow) == body and flow.response.raw_content == body
+    assert flow.metadata["maskgate"]["restore"]["note"].startswith(note)
 
 
 def test_compressed_bodies_both_ways(gate):
@@ -102,9 +162,24 @@ def test_compressed_bodies_both_ways(gate):
     assert flow.request.headers["content-encoding"] == "gzip"
     assert EMAIL.encode() not in gzip.decompress(flow.request.raw_content)
     _answer(flow, "to [[EMAIL_ADDRESS_1]]")
+    upstream = flow.response.raw_content
     flow.response.encode("gzip")
-    addon.response(flow)
-    assert json.loads(flow.response.get_text())["choices"][0]["message"]["content"] == f"to {EMAIL}"
+    sent = _deliver(addon, flow)
+    # Decoded on the way: the client gets plain JSON, and the flow says so.
+    assert json.loads(sent)["choices"][0]["message"]["content"] == f"to {EMAIL}"
+    assert "content-encoding" not in flow.response.headers
+    assert flow.response.raw_content == upstream
+
+
+def test_answer_in_an_unknown_encoding_is_left_as_it_came(gate):
+    addon, _ = gate
+    flow = _chat(PROMPT)
+    asyncio.run(addon.request(flow))
+    _answer(flow, "to [[EMAIL_ADDRESS_1]]")
+    flow.response.headers["content-encoding"] = "compress"
+    upstream = flow.response.raw_content
+    assert _deliver(addon, flow) == upstream and not flow.response.stream
+    assert flow.metadata["maskgate"]["restore"] == {"note": "compress-encoded answer left as it came"}
 
 
 @pytest.mark.parametrize(
@@ -381,6 +456,50 @@ def test_event_stream_answers_get_a_restoring_stream(gate, encoding):
     assert "".join(contents) == f"Dear {NAME}, done"
     addon.response(flow)
     assert "1 restored" in flow.comment and flow.id not in addon._masked
+    assert flow.response.raw_content is None
+
+
+@pytest.fixture
+def storing_gate(gate):
+    """The addon while mitmproxy stores streamed bodies (`store_streamed_bodies`)."""
+    addon, tctx = gate
+    tctx.options.store_streamed_bodies = True
+    try:
+        yield addon
+    finally:
+        tctx.options.store_streamed_bodies = False
+
+
+@pytest.mark.parametrize("ending", ["response", "error"])
+def test_stored_event_stream_is_the_one_upstream_sent(storing_gate, ending):
+    addon = storing_gate
+    flow = _chat(PROMPT)
+    asyncio.run(addon.request(flow))
+    wire = _sse("Dear [[PER", "SON_1]] at [[EMAIL_ADDRESS_1]]")
+    flow.response = http.Response.make(200, wire, {"content-type": "text/event-stream"})
+    if ending == "response":
+        sent = _deliver(addon, flow, store=True)
+    else:
+        # The client hangs up after `[DONE]`: mitmproxy stores nothing and calls `error`.
+        addon.responseheaders(flow)
+        flow.response.raw_content = None
+        sent = through_stream(flow.response, wire)
+        flow.error = flow_module.Error("peer closed connection")
+        addon.error(flow)
+    assert NAME.encode() in sent and EMAIL.encode() in sent
+    assert flow.response.raw_content == wire
+    _no_originals(flow, NAME, EMAIL)
+    assert "2 restored" in flow.comment
+
+
+def test_without_store_streamed_bodies_the_flow_keeps_no_stream(gate):
+    addon, _ = gate
+    flow = _chat(PROMPT)
+    asyncio.run(addon.request(flow))
+    flow.response = http.Response.make(200, _sse("Dear [[PERSON_1]]"), {"content-type": "text/event-stream"})
+    # Even if mitmproxy stored the restored stream (the option turned on mid-stream).
+    assert NAME.encode() in _deliver(addon, flow, store=True)
+    assert flow.response.raw_content is None
 
 
 def test_state_does_not_grow_over_thousands_of_flows(gate, monkeypatch):

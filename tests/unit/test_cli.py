@@ -1,4 +1,4 @@
-"""`maskgate check-rules`, `maskgate scan` and `maskgate web`, run in process through `main`."""
+"""`maskgate check-rules`, `scan`, `web` and `run`, run in process through `main`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from maskgate import addon as addon_module
 from maskgate import cli
 from maskgate.policy import DEFAULT_RULES
+
+from .gate import FakeDetector, chat, sse_answer, sse_event, through_stream
 
 NAME = "Dana Whitfield"
 EMAIL = "dana.whitfield@example.org"
@@ -361,3 +364,57 @@ def test_web_refuses_invalid_rules_before_starting_anything(web_started, tmp_pat
     assert cli.main(["web", "--rules", str(rules)]) == 2
     assert capsys.readouterr().err.startswith(f"maskgate: {rules}: ")
     assert web_started == []
+
+
+# --- run and web: maskgate's place among mitmproxy's addons ---------------------------
+
+
+@pytest.mark.parametrize("command", ["run", "web"])
+def test_maskgate_runs_where_a_script_would_before_mitmproxys_own_addons(command, web_started, tmp_path):
+    port_args = ["--port", "9090"] if command == "run" else WEB_ARGS[1:]
+    assert cli.main([command, *port_args, "--", "--set", f"confdir={tmp_path}"]) == 0
+    [master] = web_started
+    names = [getattr(addon, "name", type(addon).__name__.lower()) for addon in master.addons.chain]
+    # Right before the script loader, as `mitmdump -s` would put it; after the proxy core.
+    assert names[names.index("scriptloader") - 1] == "maskgate"
+    later = ["save", "dumper"] if command == "run" else ["save", "view", "intercept"]
+    assert all(names.index("maskgate") < names.index(name) for name in later), names
+    assert names.index("proxyauth") < names.index("maskgate")
+
+
+def test_run_saves_flows_as_maskgate_left_them(monkeypatch, tmp_path):
+    """`maskgate run -w FILE`: Save writes a flow in its own `response` hook, after maskgate's
+    has put the answer as upstream sent it back on the flow, with the restore counts."""
+    from mitmproxy import io
+    from mitmproxy.master import Master
+    from mitmproxy.proxy.layers.http import HttpRequestHook, HttpResponseHeadersHook, HttpResponseHook
+
+    upstream = sse_event("Hi [[EMAIL_ADDRESS_1]]!") + b"data: [DONE]\n\n"
+    received = []
+
+    async def one_answer_then_stop(master: Master) -> None:
+        """What mitmproxy does for one streamed answer while `store_streamed_bodies` is on."""
+        flow = chat(TEXT)
+        await master.addons.handle_lifecycle(HttpRequestHook(flow))
+        flow.response = sse_answer()
+        flow.response.raw_content = None
+        await master.addons.handle_lifecycle(HttpResponseHeadersHook(flow))
+        sent = through_stream(flow.response, upstream) + through_stream(flow.response, b"")
+        flow.response.raw_content = sent  # stored as sent, so with the originals
+        await master.addons.handle_lifecycle(HttpResponseHook(flow))
+        received.append(sent)
+        await master.done()
+
+    monkeypatch.setattr(Master, "run", one_answer_then_stop)
+    monkeypatch.setattr(logging.getLogger(), "level", logging.getLogger().level)
+    monkeypatch.setattr(addon_module, "Detector", FakeDetector)
+    saved = tmp_path / "flows.mitm"
+    extra = ["--set", f"confdir={tmp_path}", "--set", "store_streamed_bodies=true", "-w", str(saved)]
+    assert cli.main(["run", "--port", "9090", "--", *extra]) == 0
+
+    [sent] = received
+    assert f"Hi {EMAIL}!".encode() in sent
+    with saved.open("rb") as f:
+        [flow] = io.FlowReader(f).stream()
+    assert flow.response.raw_content == upstream
+    assert flow.metadata["maskgate"]["restore"]["restored"]["ids"] == ["[[EMAIL_ADDRESS_1]]"]

@@ -61,6 +61,15 @@ def restore_chat_response(body: dict[str, Any], vault: Vault) -> RestoreTally:
     return tally
 
 
+def encode_json(value: Any) -> bytes:
+    """Compact UTF-8 JSON, as a rewritten body is sent; falls back to ASCII escapes for text
+    that is not valid Unicode (a lone surrogate)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
 def _restore_message(message: dict[str, Any], vault: Vault, tally: RestoreTally) -> None:
     for key in _ANSWER_TEXT_KEYS:
         value = message.get(key)
