@@ -10,11 +10,13 @@ flows get none. Values are a mode, counts and type names, never a detected value
 - `X-MaskGate-PII-Types`, `X-MaskGate-Secrets-Types`, `X-MaskGate-Blocked`: the types,
   sorted, joined by `,`; `none` when there are none.
 - `X-MaskGate-Masked`: distinct placeholders sent upstream in place of values.
-- `X-MaskGate-Restore-Unresolved`: distinct placeholder ids in the answer that maskgate
-  never issued (the model made them up). Only on a restored answer that was not streamed:
-  a streamed answer's headers leave before its first event.
 
-Headers of these names that upstream sent are replaced, so a script can trust them.
+There is no header for the answer's restore result: every masked answer, JSON or stream, is
+restored on its way through, after its headers have left (restoring it before would mean
+storing the originals on the flow). The comment, the view and the audit log have it.
+
+Every `X-MaskGate-*` header upstream sent is removed from guarded responses, so a script
+can trust the ones it sees.
 """
 
 from __future__ import annotations
@@ -31,8 +33,7 @@ SECRETS_DETECTED = "X-MaskGate-Secrets-Detected"
 SECRETS_TYPES = "X-MaskGate-Secrets-Types"
 MASKED = "X-MaskGate-Masked"
 BLOCKED = "X-MaskGate-Blocked"
-RESTORE_UNRESOLVED = "X-MaskGate-Restore-Unresolved"
-NAMES = (MODE, PII_DETECTED, PII_TYPES, SECRETS_DETECTED, SECRETS_TYPES, MASKED, BLOCKED, RESTORE_UNRESOLVED)
+PREFIX = "x-maskgate-"
 
 NONE = "none"
 """The value of a types header when there are none: never a type name, which is upper case."""
@@ -42,26 +43,23 @@ class MaskGateHeaders:
     """Puts the headers on guarded flows' responses.
 
     Runs after the `MaskGate` addon, whose sub-addon it is: the request's outcome is known
-    by `responseheaders`, the answer's restore counts by `response`.
+    by `responseheaders`.
     """
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
-        # Here, not in `response`: a streamed answer's headers are sent right after this hook.
+        # Here, not in `response`: an answer's headers are sent right after this hook.
         if flow.response is None or (meta := flow.metadata.get(METADATA_KEY)) is None:
             return
-        for name in NAMES:
-            flow.response.headers.pop(name, None)
-        flow.response.headers.update(headers_for(outcome(meta)))
-
-    def response(self, flow: http.HTTPFlow) -> None:
-        if flow.response is None or flow.response.stream or (meta := flow.metadata.get(METADATA_KEY)) is None:
-            return
-        if (restore := outcome(meta).restore) is not None:
-            flow.response.headers[RESTORE_UNRESOLVED] = str(restore.unresolved)
+        headers = flow.response.headers
+        if "refused" not in meta:
+            # Upstream's answer: any header by maskgate's prefix was not written by maskgate.
+            for name in {n for n in headers if n.lower().startswith(PREFIX)}:
+                del headers[name]
+        headers.update(headers_for(outcome(meta)))
 
 
 def headers_for(result: Outcome) -> dict[str, str]:
-    """The headers known before the answer: all but `X-MaskGate-Restore-Unresolved`."""
+    """The headers for a flow's outcome, all known before the answer arrives."""
     return {
         MODE: str(result.mode),
         PII_DETECTED: str(sum(result.pii.values())),

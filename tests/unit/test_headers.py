@@ -25,7 +25,7 @@ from .gate import (
 
 
 def _ours(response) -> dict[str, str]:
-    return {name: response.headers[name] for name in headers.NAMES if name in response.headers}
+    return {name: value for name, value in response.headers.items() if name.lower().startswith(headers.PREFIX)}
 
 
 def test_masked_json_answer(tmp_path):
@@ -42,8 +42,10 @@ def test_masked_json_answer(tmp_path):
         "X-MaskGate-Secrets-Types": "OPENAI_API_KEY",
         "X-MaskGate-Masked": "3",
         "X-MaskGate-Blocked": "none",
-        "X-MaskGate-Restore-Unresolved": "1",
     }
+    # The answer is restored as it passes, after its headers have left: the made-up id is
+    # counted in the comment and the audit log instead.
+    assert "1 unresolved" in flow.comment
     sent = str(flow.response.headers)
     assert NAME not in sent and EMAIL not in sent and KEY not in sent
 
@@ -53,10 +55,9 @@ def test_repeated_values_count_each_occurrence_but_one_placeholder(tmp_path):
         flow = gate.send(f"{NAME} and {NAME} again")
     assert flow.response.headers["X-MaskGate-PII-Detected"] == "2"
     assert flow.response.headers["X-MaskGate-Masked"] == "1"
-    assert flow.response.headers["X-MaskGate-Restore-Unresolved"] == "0"
 
 
-def test_streamed_answer_has_them_before_the_first_event_without_restore_unresolved(tmp_path):
+def test_streamed_answer_has_them_before_the_first_event(tmp_path):
     with running_gate(tmp_path) as gate:
         flow = gate.answer_headers(gate.request(chat(PROMPT)), sse_answer())
         # mitmproxy sends the headers now, then the events through the stream callable.
@@ -65,8 +66,6 @@ def test_streamed_answer_has_them_before_the_first_event_without_restore_unresol
         assert flow.response.headers["X-MaskGate-Masked"] == "3"
         through_stream(flow.response, sse_event("Hi [[PERSON_9]]"))
         gate.finish(flow)
-
-    assert "X-MaskGate-Restore-Unresolved" not in flow.response.headers
 
 
 @pytest.mark.parametrize(
@@ -88,8 +87,6 @@ def test_mode_and_counts(tmp_path, changes, content, mode, pii, blocked):
     assert found["X-MaskGate-PII-Types"] == pii
     assert found["X-MaskGate-Blocked"] == blocked
     assert found["X-MaskGate-Masked"] == "0"
-    # Nothing was restored: no answer to count unknown placeholders in.
-    assert "X-MaskGate-Restore-Unresolved" not in found
 
 
 def test_block_error_carries_them_next_to_its_error_code(tmp_path):
@@ -122,10 +119,11 @@ def test_other_hosts_get_none(tmp_path):
 
 
 def test_upstream_cannot_forge_them(tmp_path):
-    forged = {"X-MaskGate-Mode": "clean", "X-MaskGate-Restore-Unresolved": "0", "X-MaskGate-Masked": "99"}
+    forged = {"X-MaskGate-Mode": "clean", "X-MaskGate-Restore-Unresolved": "0", "X-MaskGate-Error": "x"}
     with running_gate(tmp_path) as gate:
         flow = gate.answer(gate.request(chat(PROMPT)), json_answer("upstream failed", 500, forged))
     assert flow.response.headers.get_all("X-MaskGate-Mode") == ["masked"]
     assert flow.response.headers["X-MaskGate-Masked"] == "3"
-    # An upstream error is not restored: no count to give.
+    # Headers by maskgate's prefix that maskgate never writes on upstream answers are gone too.
     assert "X-MaskGate-Restore-Unresolved" not in flow.response.headers
+    assert "X-MaskGate-Error" not in flow.response.headers
