@@ -25,7 +25,7 @@ from .gate import (
 
 
 def _ours(response) -> dict[str, str]:
-    return {name: value for name, value in response.headers.items() if name.lower().startswith(headers.PREFIX)}
+    return {name: v for name, v in response.headers.items() if name.lower().startswith(headers.PREFIX)}
 
 
 def test_masked_json_answer(tmp_path):
