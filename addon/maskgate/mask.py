@@ -239,13 +239,26 @@ def _value_finder(values: Iterable[str]) -> re.Pattern[str] | None:
 
     The word guard applies only at a value's edges that are word characters, so
     `Ann` is not masked inside `Annual`, while `+1 415…` or `…@x.org` still match.
+
+    Values are grouped by their first character, which each group's pattern starts with, so
+    the regex engine skips every position holding none of them instead of trying each value
+    there: the whole history is searched on every turn. The guard before a value is checked
+    once its first character has matched, by a look-behind over that character and the one
+    before it.
     """
-    alternatives = []
+    groups: dict[str, list[str]] = {}
     for value in sorted(values, key=len, reverse=True):
-        left = r"(?<!\w)" if re.match(r"\w", value[0]) else ""
-        right = r"(?!\w)" if re.match(r"\w", value[-1]) else ""
-        alternatives.append(f"{left}{re.escape(value)}{right}")
-    return re.compile("|".join(alternatives)) if alternatives else None
+        groups.setdefault(value[0], []).append(value)
+    alternatives = []
+    for first, group in groups.items():
+        left = r"(?<!\w[\s\S])" if re.match(r"\w", first) else ""
+        rests = "|".join(
+            re.escape(value[1:]) + (r"(?!\w)" if re.match(r"\w", value[-1]) else "") for value in group
+        )
+        alternatives.append(f"{re.escape(first)}{left}(?:{rests})")
+    # Compiled outside `re`'s module-wide cache, whose keys would hold the values in clear
+    # long after the request: `re.compile` offers no way around it.
+    return re._compiler.compile("|".join(alternatives), 0) if alternatives else None
 
 
 def _non_overlapping(spans: list[_Span]) -> list[_Span]:

@@ -5,6 +5,9 @@ whitespace, none of them touching a placeholder-shaped token. Overlaps are resol
 so that no part of a secret is ever left out: overlapping secret spans are joined into
 one, and personal data that overlaps a secret gives way to it. Values on the policy's
 allow list are dropped first.
+
+Results are remembered per text (`DetectionCache`): a detector is built for one policy, so
+its cache never serves results found under other rules.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import bisect
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+from maskgate.detect.cache import DetectionCache
 from maskgate.detect.pii import PiiDetector
 from maskgate.detect.placeholder import PLACEHOLDER_SHAPE
 from maskgate.detect.secrets import SecretDetector
@@ -40,8 +44,8 @@ def _same_strength(_: Detection) -> int:
 class Detector:
     """Detects the policy's personal data and secrets in a text.
 
-    Construction loads the spaCy pipeline and is slow (seconds); `detect` keeps no
-    state between calls and may be called from several threads at once.
+    Construction loads the spaCy pipeline and is slow (seconds); `detect` may be called
+    from several threads at once. Its only state is the cache of earlier results.
     """
 
     def __init__(self, policy: Policy, spacy_model: str | None = None) -> None:
@@ -49,11 +53,15 @@ class Detector:
         self._policy = policy
         self._secrets = SecretDetector(policy)
         self._pii = PiiDetector(policy, spacy_model)
+        self._cache = DetectionCache()
 
     def detect(self, text: str) -> list[Detection]:
         """Sorted, non-overlapping detections in `text` (see the module docstring)."""
         if not text.strip():
             return []
+        return list(self._cache.get(text, self._analyse))
+
+    def _analyse(self, text: str) -> list[Detection]:
         found = [*self._secrets.detect(text), *self._pii.detect(text)]
         # Allowed values go before overlaps are resolved, so they never hide another finding.
         kept = [d for d in found if self.action_for(d) != Action.OFF and not self._allowed(text, d)]

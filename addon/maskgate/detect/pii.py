@@ -4,6 +4,10 @@ The registry holds Presidio's predefined recognizers for the policy's types plus
 rules' own: a pattern recognizer per entry of ``pii.recognizers`` and a deny-list
 recognizer per type of ``pii.deny``.
 
+Of the spaCy pipeline only the entity recognizer runs: Presidio reads entities, tokens and
+lemmas, and the lemmas, which take the tagger, attribute ruler and lemmatizer to compute, only
+serve context words, which `maskgate.detect.context` finds from the lemmatizer's tables alone.
+
 Everything here works offline. The spaCy pipeline is resolved to an installed package
 or a directory before Presidio sees it (Presidio would otherwise try to download a
 model it cannot find), and tldextract, which Presidio's e-mail recognizer calls, is
@@ -29,10 +33,12 @@ from presidio_analyzer import (
     RecognizerRegistry,
     RecognizerResult,
 )
-from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from maskgate.detect.checksum import CHECKS
+from maskgate.detect.context import ContextArtifacts, ContextEnhancer, PipelineForms, RuleForms, WordForms
 from maskgate.detect.types import Detection
 from maskgate.policy import PatternRule, Policy, PolicyError
 
@@ -42,6 +48,12 @@ UNUSED_PIPES = ("parser", "senter")
 """spaCy components Presidio never reads: it uses entities, tokens and lemmas, not the
 dependency parse or sentence boundaries. Leaving them out makes loading and analysis
 faster without changing the entities found."""
+
+LEMMA_PIPES = frozenset({"tagger", "morphologizer", "attribute_ruler", "lemmatizer", "parser", "senter"})
+"""Factories of components whose output Presidio reads only as lemmas, or not at all."""
+
+EMBEDDING_PIPES = frozenset({"tok2vec", "transformer"})
+"""Factories of components that feed others: with no listener left, one only costs time."""
 
 MAX_CHUNK = 100_000
 """Longer texts are analysed in pieces: spaCy refuses texts over its `max_length`
@@ -123,15 +135,24 @@ class _LoadedSpacyEngine(SpacyNlpEngine):
     loads anything itself.
     """
 
-    def __init__(self, nlp: Language, language: str, ner: NerModelConfiguration) -> None:
+    def __init__(self, nlp: Language, language: str, ner: NerModelConfiguration, forms: WordForms) -> None:
         super().__init__(
             models=[{"lang_code": language, "model_name": nlp.meta.get("name", "")}],
             ner_model_configuration=ner,
         )
         self.nlp = {language: nlp}
+        self._forms = forms
 
     def load(self) -> None:
         """Nothing to load: the pipeline was passed in."""
+
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+        """Presidio's artifacts without its list of every token's lemma and keyword, which
+        only context enhancement reads (`ContextEnhancer` looks words up where it needs them)."""
+        entities, scores = self._get_updated_entities(
+            self._get_entities(doc), self._get_scores_for_entities(doc)
+        )
+        return ContextArtifacts(doc, list(entities), list(scores), self, language, self._forms)
 
 
 class PiiDetector:
@@ -148,12 +169,13 @@ class PiiDetector:
         self._min_scores = rules.min_scores
         self._entities = sorted(self._min_scores)
         nlp = spacy.load(resolve_spacy_model(spacy_model or rules.spacy_model), exclude=list(UNUSED_PIPES))
+        forms = _without_lemma_pipes(nlp)
         if nlp.lang != rules.language:
             raise PolicyError(
                 f"{policy.source}: pii.language: {rules.language!r} does not match the spaCy "
                 f"model's language {nlp.lang!r}"
             )
-        engine = _LoadedSpacyEngine(nlp, rules.language, _ner_configuration(nlp, self._entities))
+        engine = _LoadedSpacyEngine(nlp, rules.language, _ner_configuration(nlp, self._entities), forms)
         registry = _predefined_registry(engine, rules.language)
         _check_supported(registry, policy)
         # Only recognizers of detected types stay, so `off` types cost no analysis time.
@@ -161,7 +183,10 @@ class PiiDetector:
         everything = [*registry.recognizers, *_rules_recognizers(policy)]
         registry.recognizers = [r for r in everything if wanted & set(r.supported_entities)]
         self._analyzer = AnalyzerEngine(
-            registry=registry, nlp_engine=engine, supported_languages=[rules.language]
+            registry=registry,
+            nlp_engine=engine,
+            supported_languages=[rules.language],
+            context_aware_enhancer=ContextEnhancer(),
         )
 
     def detect(self, text: str) -> list[Detection]:
@@ -178,6 +203,30 @@ class PiiDetector:
             score_threshold=min(self._min_scores.values()),
         )
         return [_detection(r, offset) for r in results if r.score >= self._min_scores[r.entity_type]]
+
+
+def _without_lemma_pipes(nlp: Language) -> WordForms:
+    """Remove the components that only serve lemmas, where a rule lemmatizer's tables can stand
+    in for them, and say where context enhancement finds a word's lemmas.
+
+    Pipelines with components of other kinds (an entity ruler may match on tags), or with a
+    lemmatizer that is not rule-based, stay whole and keep their own lemmas.
+    """
+    factories = {name: nlp.get_pipe_meta(name).factory for name in nlp.pipe_names}
+    if not set(factories.values()) <= LEMMA_PIPES | EMBEDDING_PIPES | {"ner"}:
+        return PipelineForms()
+    lemmatizers = [nlp.get_pipe(name) for name, factory in factories.items() if factory == "lemmatizer"]
+    rulers = [nlp.get_pipe(name) for name, factory in factories.items() if factory == "attribute_ruler"]
+    if len(lemmatizers) != 1 or len(rulers) > 1 or not RuleForms.supports(lemmatizers[0]):
+        return PipelineForms()
+    forms = RuleForms(lemmatizers[0], rulers[0] if rulers else None)
+    for name, factory in factories.items():
+        if factory in LEMMA_PIPES:
+            nlp.remove_pipe(name)
+    for name, factory in factories.items():
+        if factory in EMBEDDING_PIPES and not nlp.get_pipe(name).listening_components:
+            nlp.remove_pipe(name)
+    return forms
 
 
 def chunks(text: str, limit: int) -> Iterator[tuple[int, str]]:

@@ -107,7 +107,9 @@ class SecretDetector:
         """Every span a plugin or pattern flags; spans may overlap (the engine resolves that)."""
         found = set(self._plugin_detections(text))
         found.update(d for pattern in self._patterns for d in _pattern_detections(pattern, text))
-        return sorted(found, key=lambda d: (d.start, d.end, d.entity_type))
+        # A total order: equal spans of two patterns must name the same one in every process,
+        # whatever order the set iterates in.
+        return sorted(found, key=lambda d: (d.start, d.end, d.entity_type, -d.score, d.engine, d.recognizer))
 
     def _plugin_detections(self, text: str) -> Iterator[Detection]:
         if not self._plugins:
@@ -207,12 +209,22 @@ def occurrences(text: str, value: str) -> Iterator[tuple[int, int]]:
     detect-secrets reports each value once per line; the same key pasted twice must be
     masked twice. A value that starts or ends with a letter or digit only counts where
     the text does not continue that word, so a short password such as ``pw`` is not
-    found inside ``pwd``.
+    found inside ``pwd``. Occurrences do not overlap, leftmost first.
+
+    A plain search rather than a regular expression: `re` would keep the secret in its
+    module-wide cache of patterns.
     """
-    head = r"(?<![A-Za-z0-9])" if _WORD_CHAR.match(value[0]) else ""
-    tail = r"(?![A-Za-z0-9])" if _WORD_CHAR.match(value[-1]) else ""
-    for match in re.finditer(head + re.escape(value) + tail, text):
-        yield match.span()
+    guard_start, guard_end = _WORD_CHAR.match(value[0]), _WORD_CHAR.match(value[-1])
+    start = text.find(value)
+    while start >= 0:
+        end = start + len(value)
+        if not (guard_start and start and _WORD_CHAR.match(text[start - 1])) and not (
+            guard_end and end < len(text) and _WORD_CHAR.match(text[end])
+        ):
+            yield start, end
+            start = text.find(value, end)
+        else:
+            start = text.find(value, start + 1)
 
 
 def _pattern_detections(pattern: SecretPattern, text: str) -> Iterator[Detection]:
