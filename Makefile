@@ -46,6 +46,8 @@ lock: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build addon/*.egg-info
 
-# Streaming latency through mitmproxy with and without maskgate; prints figures, never asserts.
+# Every benchmark section (bench/run.py): tables with medians next to the aims, and
+# bench/results/NAME.json with the machine; never fails on a number. About 5 minutes;
+# `make bench ARGS=--quick` takes about 2, `ARGS="--sections 1,2 --name before"` picks sections.
 bench: $(STAMP)
-	$(BIN)/python bench/stream_ttfb.py
+	$(BIN)/python -m bench.run $(ARGS)
