@@ -51,6 +51,31 @@ class Proxy:
     ca_path: Path
     log_path: Path
 
+    @classmethod
+    def on_free_port(cls, workdir: Path, log_name: str) -> Proxy:
+        """A proxy to start on a free loopback port, with its confdir and log in `workdir`."""
+        port = free_port()
+        confdir = workdir / "confdir"
+        return cls(
+            url=f"http://127.0.0.1:{port}",
+            port=port,
+            confdir=confdir,
+            ca_path=confdir / "mitmproxy-ca-cert.pem",
+            log_path=workdir / log_name,
+        )
+
+    def start(self, argv: list[str]) -> subprocess.Popen[bytes]:
+        """Run `argv` from the repository root, its output going to this proxy's log."""
+        with self.log_path.open("wb") as log:
+            return subprocess.Popen(
+                argv,
+                cwd=REPO_ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+
     def log_size(self) -> int:
         return self.log_path.stat().st_size if self.log_path.exists() else 0
 
@@ -175,25 +200,8 @@ def fake_openai(fake_openai_server: FakeOpenAI) -> Iterator[FakeOpenAI]:
 @contextlib.contextmanager
 def running_mitmdump(fake_openai_server: FakeOpenAI, workdir: Path, extra: list[str]) -> Iterator[Proxy]:
     """A mitmdump with the addon under test and the redirect to the fake server, until exit."""
-    port = free_port()
-    confdir = workdir / "confdir"
-    proxy = Proxy(
-        url=f"http://127.0.0.1:{port}",
-        port=port,
-        confdir=confdir,
-        ca_path=confdir / "mitmproxy-ca-cert.pem",
-        log_path=workdir / "mitmdump.log",
-    )
-    command = _mitmdump_command(port, confdir, fake_openai_server.url, extra)
-    with proxy.log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    proxy = Proxy.on_free_port(workdir, "mitmdump.log")
+    process = proxy.start(_mitmdump_command(proxy.port, proxy.confdir, fake_openai_server.url, extra))
     try:
         _wait_until_ready(process, proxy)
         yield proxy

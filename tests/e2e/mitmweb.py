@@ -24,7 +24,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.selenium_manager import SeleniumManager
 
-from .conftest import REDIRECT_ADDON, REPO_ROOT, STARTUP_TIMEOUT_S, Proxy, _stop
+from .conftest import REDIRECT_ADDON, STARTUP_TIMEOUT_S, Proxy, _stop
 from .fake_openai import FakeOpenAI
 from .net import accepts_connections, free_port
 
@@ -103,33 +103,17 @@ def running_maskgate(
     maskgate = Path(sys.executable).with_name("maskgate")
     if not maskgate.exists():
         pytest.fail(f"maskgate not found next to {sys.executable}; run the tests with the project venv")
-    port = free_port()
-    confdir = workdir / "confdir"
-    proxy = Proxy(
-        url=f"http://127.0.0.1:{port}",
-        port=port,
-        confdir=confdir,
-        ca_path=confdir / "mitmproxy-ca-cert.pem",
-        log_path=workdir / f"maskgate-{command}.log",
-    )
-    ports = ["--port", str(port)] + (["--web-port", str(free_port())] if command == "web" else [])
+    proxy = Proxy.on_free_port(workdir, f"maskgate-{command}.log")
+    ports = ["--port", str(proxy.port)] + (["--web-port", str(free_port())] if command == "web" else [])
     argv = [
         str(maskgate), command, *ports, *options, "--",
-        "--set", f"confdir={confdir}",
+        "--set", f"confdir={proxy.confdir}",
         "--set", "connection_strategy=lazy",
         "-s", REDIRECT_ADDON,
         "--set", f"maskgate_test_upstream={fake_openai_server.url}",
         *mitmproxy_args,
     ]  # fmt: skip
-    with proxy.log_path.open("wb") as log:
-        process = subprocess.Popen(
-            argv,
-            cwd=REPO_ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    process = proxy.start(argv)
     try:
         yield proxy, _wait_for_banner(command, process, proxy)
     finally:
