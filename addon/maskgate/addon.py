@@ -63,6 +63,11 @@ logger = logging.getLogger("maskgate")
 POLL_INTERVAL_S = 1.0
 """How often the rules file is checked for edits while the proxy runs."""
 
+SMALL_BODY_BYTES = 16 * 1024
+"""Bodies up to this size (a typical turn) are analysed apart from larger ones: analysing
+them takes tens of milliseconds, and waiting behind a queue of 50 KB analyses would take
+seconds. Threads share the interpreter, so under load a small request is slowed, not queued."""
+
 BLOCKED = "maskgate_blocked"
 """The refusal a `block` action causes: the policy's decision, so never failed open."""
 
@@ -160,6 +165,8 @@ class MaskGate:
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="maskgate-detect")
+        # Small bodies get a thread of their own, so they never queue behind large analyses.
+        self._small_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maskgate-detect-small")
         # One thread builds rules: builds finish in the order they were asked for, so the
         # last edit always ends up in service, and detection never waits behind a build.
         self._builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maskgate-rules")
@@ -272,6 +279,7 @@ class MaskGate:
             self._poller.cancel()
         self._builder.shutdown(wait=False, cancel_futures=True)
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._small_executor.shutdown(wait=False, cancel_futures=True)
 
     async def request(self, flow: http.HTTPFlow) -> None:
         rules = self._rules
@@ -318,7 +326,9 @@ class MaskGate:
     async def _mask(self, request: http.Request, rules: _Rules) -> _Analysis:
         """Parse, analyse and rewrite the body in a worker thread, within the time limit."""
         timeout = rules.policy.analysis_timeout_ms / 1000
-        work = self._executor.submit(_mask_and_encode, request, rules.policy.max_body_bytes, rules.detector)
+        size = len(request.raw_content or b"")
+        executor = self._small_executor if size <= SMALL_BODY_BYTES else self._executor
+        work = executor.submit(_mask_and_encode, request, rules.policy.max_body_bytes, rules.detector)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(work), timeout)
         except TimeoutError:

@@ -335,3 +335,32 @@ def test_other_endpoints_blocked_with_a_permission_error(tmp_path):
         # The inspected endpoint and other hosts are not affected.
         assert "[[PERSON_1]]" in _send(addon, PROMPT).request.get_text()
         assert _send(addon, b"", url="https://example.com/v1/models", method="GET").response is None
+
+
+# --- small requests beside large ones ---------------------------------------------------
+
+
+def test_small_requests_do_not_queue_behind_large_analyses(rules):
+    """With both analysis threads busy on large bodies, a small request is still masked at once,
+    and a large one waits its turn."""
+    release = threading.Event()
+    with started(rules) as (addon, _):
+        busy = [addon._executor.submit(release.wait, 10) for _ in range(2)]
+        large_flow = _chat(PROMPT + " " + "padding " * 3000)
+        assert len(large_flow.request.raw_content) > addon_module.SMALL_BODY_BYTES
+
+        async def both() -> None:
+            large = asyncio.ensure_future(addon.request(large_flow))
+            small = _chat(PROMPT)
+            await asyncio.wait_for(addon.request(small), 5)
+            assert "[[PERSON_1]]" in small.request.get_text()
+            assert not large.done()
+            release.set()
+            await asyncio.wait_for(large, 5)
+
+        try:
+            asyncio.run(both())
+        finally:
+            release.set()
+        assert all(f.done() for f in busy)
+        assert NAME not in large_flow.request.get_text()
