@@ -312,12 +312,17 @@ def raw_client(proxy: Proxy, fake_openai: FakeOpenAI) -> Iterator[httpx2.Client]
     Relative URLs go to https://api.openai.com through the proxy with the test API key, e.g.
     ``raw_client.post("/v1/chat/completions", content=b"{not json")``.
     """
-    with httpx2.Client(
+    with raw_http(proxy) as http:
+        yield http
+
+
+def raw_http(proxy: Proxy) -> httpx2.Client:
+    """A plain HTTP client to https://api.openai.com through `proxy`, trusting only its CA."""
+    return httpx2.Client(
         base_url=OPENAI_BASE_URL,
         proxy=proxy.url,
         verify=_ca_context(proxy),
         trust_env=False,
         timeout=60,
         headers={"Authorization": f"Bearer {TEST_API_KEY}"},
-    ) as http:
-        yield http
+    )

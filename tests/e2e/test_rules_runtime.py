@@ -12,11 +12,9 @@ import openai
 import pytest
 
 from .conftest import (
-    OPENAI_BASE_URL,
-    TEST_API_KEY,
     Proxy,
-    _ca_context,
     _sdk,
+    raw_http,
     running_mitmdump,
     write_rules,
 )
@@ -76,14 +74,7 @@ def test_rules_file_edits_apply_while_running_and_invalid_ones_keep_the_last_goo
 @pytest.fixture
 def actions_raw_client(actions_proxy: Proxy, fake_openai: FakeOpenAI) -> Iterator[httpx2.Client]:
     """A plain HTTP client through the mitmdump whose rules fail open and block other endpoints."""
-    with httpx2.Client(
-        base_url=OPENAI_BASE_URL,
-        proxy=actions_proxy.url,
-        verify=_ca_context(actions_proxy),
-        trust_env=False,
-        timeout=60,
-        headers={"Authorization": f"Bearer {TEST_API_KEY}"},
-    ) as http:
+    with raw_http(actions_proxy) as http:
         yield http
 
 
