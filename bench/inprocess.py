@@ -33,6 +33,7 @@ from maskgate.detect.engine import Detector
 from maskgate.detect.pii import resolve_spacy_model, use_bundled_suffix_list
 from maskgate.mask import masked_any
 from maskgate.openai import chat
+from maskgate.openai.jsonbody import encode_json
 from maskgate.policy import DEFAULT_RULES, load_policy
 
 KB = texts.KB
@@ -93,7 +94,7 @@ def mask_seconds(detector: Detector, raw: bytes) -> float:
     body = json.loads(raw)
     _, findings = chat.mask_chat_request(body, detector.detect, detector.action_for)
     if masked_any(findings):
-        chat.encode_json(body)
+        encode_json(body)
     return time.perf_counter() - started
 
 

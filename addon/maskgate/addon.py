@@ -40,11 +40,13 @@ from maskgate.detect.pii import SpacyModelNotFound, resolve_spacy_model
 from maskgate.errors import Refusal, error_response
 from maskgate.headers import MaskGateHeaders
 from maskgate.mask import Finding, masked_any
-from maskgate.openai import chat
+from maskgate.openai.endpoints import ENDPOINTS, Endpoint, endpoint_for
+from maskgate.openai.jsonbody import encode_json
 from maskgate.paths import endpoint
 from maskgate.policy import (
     DEFAULT_RULES,
     Action,
+    EndpointMode,
     OnFailure,
     OtherEndpoints,
     Policy,
@@ -53,7 +55,6 @@ from maskgate.policy import (
 )
 from maskgate.restore.decode import SUPPORTED, DecodingStream, StreamCallable
 from maskgate.restore.json_answer import JsonAnswerRestorer
-from maskgate.restore.sse import SseRestorer
 from maskgate.restore.text import RestoreTally
 from maskgate.stats import MaskGateStats
 from maskgate.vault import Vault
@@ -150,6 +151,7 @@ class _Masked:
     answer's headers are in, what restores it as it passes."""
 
     vault: Vault
+    target: Endpoint
     stream_tally: RestoreTally | None = None
     """Set when the answer is an event stream: filled in by the stream restorer as events pass."""
     stream_copy: _KeepUpstream | None = None
@@ -287,12 +289,13 @@ class MaskGate:
             return
         if self._rules_error is not None:
             annotate.record_rules_error(flow, self._rules_error)
-        if not _inspected(flow.request):
-            _other_endpoint(flow, rules.policy)
+        target = endpoint_for(flow.request.method, flow.request.path)
+        if target is None or rules.policy.endpoints[target.name] != EndpointMode.INSPECT:
+            _not_inspected(flow, rules.policy, target)
             return
         started = time.perf_counter()
         try:
-            analysis = await self._mask(flow.request, rules)
+            analysis = await self._mask(flow.request, rules, target)
         except Refusal as refusal:
             if rules.policy.on_failure == OnFailure.OPEN:
                 logger.warning(
@@ -315,7 +318,7 @@ class MaskGate:
         if masked_any(findings):
             flow.request.content = analysis.body
             flow.request.anticomp()
-            self._masked[flow.id] = _Masked(vault)
+            self._masked[flow.id] = _Masked(vault, target)
         annotate.record_masked(flow, findings, analysis_ms)
         logged = sum(f.action == Action.LOG for f in findings)
         logger.info(
@@ -323,12 +326,12 @@ class MaskGate:
             endpoint(flow.request.path), len(findings) - logged, len(vault), logged, analysis_ms,
         )  # fmt: skip
 
-    async def _mask(self, request: http.Request, rules: _Rules) -> _Analysis:
+    async def _mask(self, request: http.Request, rules: _Rules, target: Endpoint) -> _Analysis:
         """Parse, analyse and rewrite the body in a worker thread, within the time limit."""
         timeout = rules.policy.analysis_timeout_ms / 1000
         size = len(request.raw_content or b"")
         executor = self._small_executor if size <= SMALL_BODY_BYTES else self._executor
-        work = executor.submit(_mask_and_encode, request, rules.policy.max_body_bytes, rules.detector)
+        work = executor.submit(_mask_and_encode, request, target, rules.policy.max_body_bytes, rules.detector)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(work), timeout)
         except TimeoutError:
@@ -367,13 +370,19 @@ class MaskGate:
         # what it returns without keeping a copy, so the flow never holds the originals. An
         # event stream is also passed on event by event instead of being buffered whole.
         restorer: StreamCallable
-        if event_stream:
+        if event_stream and (restore_stream := state.target.restore_stream) is not None:
             state.stream_tally = RestoreTally()
-            restorer = SseRestorer(state.vault, state.stream_tally)
+            restorer = restore_stream(state.vault, state.stream_tally)
             if ctx.options.store_streamed_bodies:
                 restorer = state.stream_copy = _KeepUpstream(restorer)
+        elif not event_stream and (restore := state.target.restore) is not None:
+            restorer = state.json_answer = JsonAnswerRestorer(state.vault, restore)
         else:
-            restorer = state.json_answer = JsonAnswerRestorer(state.vault)
+            # Nothing in this kind of answer comes from the request (embeddings' vectors).
+            state.unrestored = "answer carries no text to restore"
+            if event_stream:
+                response.stream = True
+            return
         if encoding != "identity":
             # anticomp() asked for none, but upstream compressed anyway: decode as it flows.
             restorer = DecodingStream(encoding, restorer)
@@ -460,11 +469,6 @@ def _on_guarded_host(request: http.Request, policy: Policy) -> bool:
     return request.pretty_host.lower().rstrip(".") in policy.hosts
 
 
-def _inspected(request: http.Request) -> bool:
-    """True for the one endpoint maskgate reads and rewrites."""
-    return request.method == "POST" and endpoint(request.path) == chat.PATH
-
-
 def _refuse(flow: http.HTTPFlow, refusal: Refusal) -> None:
     """Answer the request with maskgate's error instead of forwarding it.
 
@@ -476,22 +480,27 @@ def _refuse(flow: http.HTTPFlow, refusal: Refusal) -> None:
     flow.response = error_response(refusal)
 
 
-def _other_endpoint(flow: http.HTTPFlow, policy: Policy) -> None:
-    """Pass or refuse a request to a guarded host on an endpoint maskgate does not inspect.
+def _not_inspected(flow: http.HTTPFlow, policy: Policy, target: Endpoint | None) -> None:
+    """Pass or refuse a request to a guarded host that is not inspected: an endpoint maskgate
+    cannot read, or one the rules set to `pass` or `block`.
 
     Only the normalised path is logged and recorded: a query string may carry data.
     """
     where = f"{flow.request.method} {endpoint(flow.request.path)}"
-    if policy.other_endpoints == OtherEndpoints.BLOCK:
+    if target is None:
+        rule, block = "other_endpoints", policy.other_endpoints == OtherEndpoints.BLOCK
+        why = f"it is not one of the endpoints maskgate inspects ({', '.join(e.display for e in ENDPOINTS)})"
+    else:
+        rule, block = f"endpoints.{target.name}", policy.endpoints[target.name] == EndpointMode.BLOCK
+        why = "the rules say so"
+    if block:
         refusal = Refusal(
-            403,
-            "maskgate_endpoint_blocked",
-            f"the rules block {where}: only POST {chat.PATH} is inspected (other_endpoints: block).",
+            403, "maskgate_endpoint_blocked", f"the rules block {where}: {why} ({rule}: block)."
         )
         _refuse(flow, refusal)
         annotate.record_refused(flow, refusal.code, refusal.message)
         return
-    logger.info("maskgate: %s forwarded without inspection (other_endpoints: pass)", where)
+    logger.info("maskgate: %s forwarded without inspection (%s: pass)", where, rule)
     annotate.record_not_inspected(flow, where)
 
 
@@ -540,13 +549,13 @@ def _json_problem(error: ValueError) -> str:
     return str(error)
 
 
-def _mask_and_encode(request: http.Request, limit: int, detector: Detector) -> _Analysis:
+def _mask_and_encode(request: http.Request, target: Endpoint, limit: int, detector: Detector) -> _Analysis:
     body = _parse_body(request, limit)
     model = body.get("model")
     model = model if isinstance(model, str) and MODEL_ID.fullmatch(model) else None
-    vault, findings = chat.mask_chat_request(body, detector.detect, detector.action_for)
+    vault, findings = target.mask(body, detector.detect, detector.action_for)
     # A body with a blocked finding is not rewritten, nor forwarded: the hook refuses it.
-    return _Analysis(vault, findings, chat.encode_json(body) if masked_any(findings) else b"", model)
+    return _Analysis(vault, findings, encode_json(body) if masked_any(findings) else b"", model)
 
 
 def blocked_message(blocked: list[Finding]) -> str:

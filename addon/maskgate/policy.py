@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,21 @@ class OtherEndpoints(StrEnum):
     """Forwarded untouched; the flow is marked as not inspected."""
     BLOCK = "block"
     """Refused with an OpenAI-shaped error; nothing is forwarded."""
+
+
+class EndpointMode(StrEnum):
+    """What happens to requests for one of the API endpoints maskgate can inspect."""
+
+    INSPECT = "inspect"
+    """Analysed, and each detected type handled as its action says."""
+    PASS = "pass"
+    """Forwarded untouched; the flow is marked as not inspected."""
+    BLOCK = "block"
+    """Refused with an OpenAI-shaped error; nothing is forwarded."""
+
+
+ENDPOINTS = ("chat_completions", "responses", "completions", "embeddings")
+"""The endpoints maskgate can inspect, as the rules' `endpoints` section names them."""
 
 
 class Checksum(StrEnum):
@@ -191,6 +206,10 @@ class Policy:
     allow: tuple[AllowRule, ...] = ()
     on_failure: OnFailure = OnFailure.CLOSED
     other_endpoints: OtherEndpoints = OtherEndpoints.PASS
+    endpoints: Mapping[str, EndpointMode] = field(
+        default_factory=lambda: dict.fromkeys(ENDPOINTS, EndpointMode.INSPECT)
+    )
+    """What happens to each endpoint of `ENDPOINTS`; every one is listed."""
 
     def allows(self, value: str, entity_type: str) -> bool:
         """True when the allow list exempts this detected value of `entity_type`."""
@@ -223,7 +242,9 @@ def load_policy(path: str | Path = DEFAULT_RULES) -> Policy:
 def parse_policy(raw: Any, source: str) -> Policy:
     """Validate an already-parsed rules document; `source` names it in errors."""
     doc = _Section(raw, source, "")
-    doc.only("version", "hosts", "other_endpoints", "on_failure", "allow", "pii", "secrets", "limits")
+    doc.only(
+        "version", "hosts", "endpoints", "other_endpoints", "on_failure", "allow", "pii", "secrets", "limits"
+    )
     if doc.get("version", int) != 1:
         raise doc.error("version", "must be 1")
     pii = doc.section("pii")
@@ -259,7 +280,17 @@ def parse_policy(raw: Any, source: str) -> Policy:
         allow=_allow_rules(doc),
         on_failure=doc.choice("on_failure", OnFailure, OnFailure.CLOSED),
         other_endpoints=doc.choice("other_endpoints", OtherEndpoints, OtherEndpoints.PASS),
+        endpoints=_endpoint_modes(doc),
     )
+
+
+def _endpoint_modes(doc: _Section) -> dict[str, EndpointMode]:
+    """Each inspectable endpoint's mode; the section and each key in it are optional."""
+    if "endpoints" not in doc.raw:
+        return dict.fromkeys(ENDPOINTS, EndpointMode.INSPECT)
+    section = doc.section("endpoints")
+    section.only(*ENDPOINTS)
+    return {name: section.choice(name, EndpointMode, EndpointMode.INSPECT) for name in ENDPOINTS}
 
 
 def _entity_rule(entities: _Section, name: str) -> EntityRule:

@@ -296,7 +296,7 @@ def _refusal_code(flow: http.HTTPFlow, status: int) -> str:
 def test_detector_failure_and_timeout_fail_closed(gate, monkeypatch, caplog, tmp_path: Path):
     addon, _ = gate
 
-    def broken(request, limit, detector):
+    def broken(request, target, limit, detector):
         raise RuntimeError(f"boom with {EMAIL}")
 
     monkeypatch.setattr(addon_module, "_mask_and_encode", broken)
@@ -308,7 +308,7 @@ def test_detector_failure_and_timeout_fail_closed(gate, monkeypatch, caplog, tmp
     assert "RuntimeError" in caplog.text and EMAIL not in caplog.text
 
     with _rules_with(gate, tmp_path, ("analysis_timeout_ms: 20000", "analysis_timeout_ms: 50")) as addon:
-        monkeypatch.setattr(addon_module, "_mask_and_encode", lambda r, limit, d: time.sleep(0.5))
+        monkeypatch.setattr(addon_module, "_mask_and_encode", lambda r, target, limit, d: time.sleep(0.5))
         flow = _chat(PROMPT)
         asyncio.run(addon.request(flow))
         assert _refusal_code(flow, 503) == "maskgate_analysis_timeout"
@@ -511,7 +511,7 @@ def test_state_does_not_grow_over_thousands_of_flows(gate, monkeypatch):
         "messages[0].content", "EMAIL_ADDRESS", "[[EMAIL_ADDRESS_1]]", 1.0, "t", "t", False, 3, False, "0f0f"
     )
     analysis = addon_module._Analysis(vault, [finding], b"{}", "gpt-4o-mini")
-    monkeypatch.setattr(addon_module, "_mask_and_encode", lambda r, limit, d: analysis)
+    monkeypatch.setattr(addon_module, "_mask_and_encode", lambda r, target, limit, d: analysis)
 
     async def run_flows() -> None:
         for i in range(2000):

@@ -293,7 +293,7 @@ def test_fail_open_forwards_what_cannot_be_inspected_as_it_came(tmp_path, caplog
 
 
 def test_fail_open_forwards_when_detection_fails(tmp_path, monkeypatch):
-    def broken(request, limit, detector):
+    def broken(request, target, limit, detector):
         raise RuntimeError("detector crashed")
 
     monkeypatch.setattr(addon_module, "_mask_and_encode", broken)
@@ -335,6 +335,33 @@ def test_other_endpoints_blocked_with_a_permission_error(tmp_path):
         # The inspected endpoint and other hosts are not affected.
         assert "[[PERSON_1]]" in _send(addon, PROMPT).request.get_text()
         assert _send(addon, b"", url="https://example.com/v1/models", method="GET").response is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21", "/api/v1/chat/completions"],
+)
+def test_compatible_paths_of_an_inspected_endpoint_are_masked(rules, path):
+    with started(rules) as (addon, _):
+        flow = _send(addon, PROMPT, url=f"https://api.openai.com{path}")
+        assert "[[PERSON_1]]" in flow.request.get_text() and NAME not in flow.request.get_text()
+
+
+def test_an_endpoint_set_to_block_is_refused_and_one_set_to_pass_is_forwarded(tmp_path):
+    rules = write_rules(tmp_path / "rules.yaml", ("chat_completions: inspect", "chat_completions: block"))
+    with started(rules) as (addon, _):
+        flow = _send(addon, PROMPT)
+        error = _error(flow)
+        assert (
+            error["code"] == "maskgate_endpoint_blocked"
+            and "endpoints.chat_completions: block" in error["message"]
+        )
+        assert flow.request.content == b""
+    rules = write_rules(tmp_path / "rules.yaml", ("chat_completions: inspect", "chat_completions: pass"))
+    with started(rules) as (addon, _):
+        flow = _send(addon, PROMPT)
+        assert flow.response is None and NAME in flow.request.get_text()
+        assert flow.marked == ":grey_question:" and "not inspected" in flow.comment
 
 
 # --- small requests beside large ones ---------------------------------------------------

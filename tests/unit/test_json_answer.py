@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from maskgate.openai.chat import restore_chat_response
 from maskgate.restore.json_answer import JsonAnswerRestorer
 from maskgate.vault import Vault
 
@@ -44,9 +45,9 @@ def _feed(restorer: JsonAnswerRestorer, wire: bytes, cuts: list[int]) -> bytes:
 
 def test_answer_is_restored_at_its_end_for_every_cut():
     wire = _answer("Hi [[PERSON_1]]!", json.dumps({"user": "[[PERSON_1]]", "password": "[[PASSWORD_1]]"}))
-    expected = _feed(JsonAnswerRestorer(_vault()), wire, [])
+    expected = _feed(JsonAnswerRestorer(_vault(), restore_chat_response), wire, [])
     for cut in range(1, len(wire)):
-        restorer = JsonAnswerRestorer(_vault())
+        restorer = JsonAnswerRestorer(_vault(), restore_chat_response)
         assert _feed(restorer, wire, [cut]) == expected
         assert restorer.upstream == wire
     message = json.loads(expected)["choices"][0]["message"]
@@ -57,7 +58,7 @@ def test_answer_is_restored_at_its_end_for_every_cut():
 
 
 def test_tally_counts_restored_redacted_and_unresolved_placeholders():
-    restorer = JsonAnswerRestorer(_vault())
+    restorer = JsonAnswerRestorer(_vault(), restore_chat_response)
     _feed(restorer, _answer("[[PERSON_1]] [[PERSON_1]] [[TOKEN_1]] [[PERSON_8]]"), [])
     assert restorer.tally is not None and restorer.note == ""
     assert restorer.tally.restored == {"[[PERSON_1]]": 2}
@@ -67,7 +68,7 @@ def test_tally_counts_restored_redacted_and_unresolved_placeholders():
 
 def test_answer_without_our_placeholders_goes_on_byte_for_byte():
     wire = b'{"choices": [{"message": {"content": "No names here.  [[TOKEN_1]]"}}],  "x": 1.50}'
-    restorer = JsonAnswerRestorer(_vault())
+    restorer = JsonAnswerRestorer(_vault(), restore_chat_response)
     assert _feed(restorer, wire, [3, 9]) == wire
     assert restorer.tally is not None and restorer.tally.redacted == {"[[TOKEN_1]]": 1}
 
@@ -83,18 +84,18 @@ def test_answer_without_our_placeholders_goes_on_byte_for_byte():
     ids=["html", "array", "not-utf8", "too-deep"],
 )
 def test_anything_but_a_json_object_goes_on_as_it_came(wire, note):
-    restorer = JsonAnswerRestorer(_vault())
+    restorer = JsonAnswerRestorer(_vault(), restore_chat_response)
     assert _feed(restorer, wire, [1]) == wire
     assert restorer.tally is None and restorer.note == note and restorer.upstream == wire
 
 
 def test_empty_answer_sends_nothing():
-    restorer = JsonAnswerRestorer(_vault())
+    restorer = JsonAnswerRestorer(_vault(), restore_chat_response)
     assert restorer(b"") == []
     assert restorer.upstream == b"" and restorer.tally is None
 
 
 def test_nothing_is_known_before_the_end():
-    restorer = JsonAnswerRestorer(_vault())
+    restorer = JsonAnswerRestorer(_vault(), restore_chat_response)
     assert restorer(_answer("Hi [[PERSON_1]]")) == []
     assert restorer.upstream is None and restorer.tally is None

@@ -11,9 +11,11 @@ import yaml
 from maskgate.policy import (
     CUSTOM_TYPE_RULE,
     DEFAULT_RULES,
+    ENDPOINTS,
     Action,
     Checksum,
     DenyList,
+    EndpointMode,
     EntityRule,
     OnFailure,
     OtherEndpoints,
@@ -42,18 +44,30 @@ def test_shipped_rules_fail_closed_pass_other_endpoints_and_list_nothing_extra()
 
 def test_optional_keys_take_their_safe_defaults_when_left_out():
     def drop(raw):
-        for key in ("on_failure", "other_endpoints", "allow"):
+        for key in ("on_failure", "other_endpoints", "endpoints", "allow"):
             del raw[key]
         del raw["pii"]["recognizers"], raw["pii"]["deny"]
 
     policy = _parse(drop)
     assert policy.on_failure == OnFailure.CLOSED and policy.other_endpoints == OtherEndpoints.PASS
+    assert policy.endpoints == dict.fromkeys(ENDPOINTS, EndpointMode.INSPECT)
     assert policy.allow == () and policy.pii.recognizers == () and policy.pii.deny == ()
 
 
 def test_explicit_choices_are_read():
     policy = _parse(lambda raw: raw.update(on_failure="open", other_endpoints="block"))
     assert policy.on_failure == OnFailure.OPEN and policy.other_endpoints == OtherEndpoints.BLOCK
+
+
+def test_shipped_rules_inspect_every_endpoint_maskgate_knows():
+    assert load_policy().endpoints == dict.fromkeys(ENDPOINTS, EndpointMode.INSPECT)
+
+
+def test_each_endpoint_mode_is_read_and_the_unnamed_ones_are_inspected():
+    policy = _parse(lambda raw: raw.update(endpoints={"embeddings": "block", "responses": "pass"}))
+    assert policy.endpoints["embeddings"] == EndpointMode.BLOCK
+    assert policy.endpoints["responses"] == EndpointMode.PASS
+    assert policy.endpoints["chat_completions"] == policy.endpoints["completions"] == EndpointMode.INSPECT
 
 
 def test_allow_entries_match_whole_values_only():
@@ -115,6 +129,14 @@ def _recognizer(**fields) -> dict:
         (
             lambda raw: raw.update(on_failure="ignore"),
             r"test\.yaml: on_failure: 'ignore' is not one of: closed, open",
+        ),
+        (
+            lambda raw: raw.update(endpoints={"moderations": "pass"}),
+            r"test\.yaml: endpoints\.moderations: unknown key \(expected one of: chat_completions, responses",
+        ),
+        (
+            lambda raw: raw.update(endpoints={"embeddings": "mask"}),
+            r"test\.yaml: endpoints\.embeddings: 'mask' is not one of: inspect, pass, block",
         ),
         (
             lambda raw: raw.update(other_endpoints=True),

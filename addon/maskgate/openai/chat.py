@@ -13,11 +13,11 @@ arguments with the originals JSON-escaped.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
-from maskgate.mask import ActionFn, DetectFn, Finding, TextSlot, mask_everything, mask_slots
+from maskgate.mask import ActionFn, DetectFn, Finding, mask_everything, mask_slots
+from maskgate.openai.slots import SlotCollector, setter
 from maskgate.restore.text import RestoreTally, json_string_escape, restore_text
 from maskgate.vault import Vault
 
@@ -38,13 +38,13 @@ def mask_chat_request(
 
     Left unchanged when a finding is to be blocked (see `mask_slots`).
     """
-    collector = _SlotCollector()
+    collector = _ChatSlots()
     for key, value in body.items():
         if key == "messages" and isinstance(value, list):
             for i, message in enumerate(value):
-                collector.message(message, f"messages[{i}]", _setter(value, i))
+                collector.message(message, f"messages[{i}]", setter(value, i))
         elif key not in _NEVER_TOUCHED:
-            collector.walk(value, key, _setter(body, key), scan=key in _END_USER_IDS)
+            collector.walk(value, key, setter(body, key), scan=key in _END_USER_IDS)
     vault, findings = mask_slots(collector.slots, detect, action_of)
     collector.finish()
     return vault, findings
@@ -59,15 +59,6 @@ def restore_chat_response(body: dict[str, Any], vault: Vault) -> RestoreTally:
         if isinstance(message, dict):
             _restore_message(message, vault, tally)
     return tally
-
-
-def encode_json(value: Any) -> bytes:
-    """Compact UTF-8 JSON, as a rewritten body is sent; falls back to ASCII escapes for text
-    that is not valid Unicode (a lone surrogate)."""
-    try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 def _restore_message(message: dict[str, Any], vault: Vault, tally: RestoreTally) -> None:
@@ -88,24 +79,8 @@ def _restore_message(message: dict[str, Any], vault: Vault, tally: RestoreTally)
             function["arguments"] = restore_text(function["arguments"], vault, tally, json_string_escape)
 
 
-def _setter(container: dict[str, Any] | list[Any], key: str | int) -> Callable[[Any], None]:
-    def write(value: Any) -> None:
-        container[key] = value  # type: ignore[index]
-
-    return write
-
-
-class _SlotCollector:
-    """Walks a request body and lists its strings as `TextSlot`s in document order."""
-
-    def __init__(self) -> None:
-        self.slots: list[TextSlot] = []
-        self._encoders: list[Callable[[], None]] = []
-
-    def finish(self) -> None:
-        """Re-encode decoded JSON strings (tool arguments) whose values were masked."""
-        for encode in self._encoders:
-            encode()
+class _ChatSlots(SlotCollector):
+    """Lists a chat request's strings, analysing only those the model reads as text."""
 
     def message(self, message: Any, path: str, write: Callable[[Any], None]) -> None:
         if not isinstance(message, dict):
@@ -117,16 +92,16 @@ class _SlotCollector:
                 continue
             if key == "content" and isinstance(value, list):
                 for i, part in enumerate(value):
-                    self._content_part(part, f"{here}[{i}]", _setter(value, i))
+                    self._content_part(part, f"{here}[{i}]", setter(value, i))
             elif key in ("content", "refusal"):
-                self.walk(value, here, _setter(message, key), scan=True)
+                self.walk(value, here, setter(message, key), scan=True)
             elif key == "tool_calls" and isinstance(value, list):
                 for i, call in enumerate(value):
-                    self._tool_call(call, f"{here}[{i}]", _setter(value, i))
+                    self._tool_call(call, f"{here}[{i}]", setter(value, i))
             elif key == "function_call" and isinstance(value, dict):
                 self._function(value, here)
             else:
-                self.walk(value, here, _setter(message, key), scan=False)
+                self.walk(value, here, setter(message, key), scan=False)
 
     def _content_part(self, part: Any, path: str, write: Callable[[Any], None]) -> None:
         if not isinstance(part, dict):
@@ -136,7 +111,7 @@ class _SlotCollector:
             return
         for key, value in part.items():
             if key not in _NEVER_TOUCHED:
-                self.walk(value, f"{path}.{key}", _setter(part, key), scan=key in _PART_TEXT_KEYS)
+                self.walk(value, f"{path}.{key}", setter(part, key), scan=key in _PART_TEXT_KEYS)
 
     def _tool_call(self, call: Any, path: str, write: Callable[[Any], None]) -> None:
         if not isinstance(call, dict):
@@ -146,66 +121,12 @@ class _SlotCollector:
             if key == "function" and isinstance(value, dict):
                 self._function(value, f"{path}.function")
             elif key not in _NEVER_TOUCHED:
-                self.walk(value, f"{path}.{key}", _setter(call, key), scan=False)
+                self.walk(value, f"{path}.{key}", setter(call, key), scan=False)
 
     def _function(self, function: dict[str, Any], path: str) -> None:
         """A function call's `arguments` is JSON text the model reads: analyse its values."""
         for key, value in function.items():
             if key == "arguments" and isinstance(value, str):
-                self._json_text(value, f"{path}.arguments", _setter(function, key))
+                self.json_text(value, f"{path}.arguments", setter(function, key))
             else:
-                self.walk(value, f"{path}.{key}", _setter(function, key), scan=False)
-
-    def _json_text(self, text: str, path: str, write: Callable[[Any], None]) -> None:
-        """Mask inside the values of a JSON document carried as a string."""
-        try:
-            decoded = json.loads(text)
-        except ValueError:
-            decoded = None
-        if not isinstance(decoded, dict | list):
-            self.slots.append(TextSlot(path, text, True, write))
-            return
-        changed = False
-
-        def mark_changed(_: Any) -> None:
-            nonlocal changed
-            changed = True
-
-        start = len(self.slots)
-        self.walk(decoded, path, write, scan=True)
-        for slot in self.slots[start:]:
-            slot.write = _chain(slot.write, mark_changed)
-        # Also analyse the JSON text whole, so a value named only by its key
-        # ("password", "api_key") is found; it is then masked in the decoded values.
-        self.slots.append(TextSlot(path, text, True, None, json_source=True))
-
-        def encode() -> None:
-            if changed:
-                write(json.dumps(decoded, ensure_ascii=False))
-
-        self._encoders.append(encode)
-
-    def walk(self, value: Any, path: str, write: Callable[[Any], None], *, scan: bool) -> None:
-        """List every string under `value`; integers too where detection runs.
-
-        A card or phone number can arrive as a JSON number in tool arguments; if it is
-        detected, it is replaced by its placeholder as a string.
-        """
-        if isinstance(value, str):
-            self.slots.append(TextSlot(path, value, scan, write))
-        elif scan and isinstance(value, int) and not isinstance(value, bool):
-            self.slots.append(TextSlot(path, str(value), scan, write))
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                self.walk(item, f"{path}.{key}", _setter(value, key), scan=scan)
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                self.walk(item, f"{path}[{i}]", _setter(value, i), scan=scan)
-
-
-def _chain(first: Callable[[Any], None], then: Callable[[Any], None]) -> Callable[[Any], None]:
-    def write(value: Any) -> None:
-        first(value)
-        then(value)
-
-    return write
+                self.walk(value, f"{path}.{key}", setter(function, key), scan=False)

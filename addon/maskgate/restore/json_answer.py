@@ -1,4 +1,4 @@
-"""Restore a chat-completion JSON answer on its way to the client, without the flow keeping it.
+"""Restore a JSON answer on its way to the client, without the flow keeping it.
 
 A JSON answer can only be restored whole. Restoring it in the `response` hook would leave
 the restored body, originals included, on the flow, where mitmweb shows it and `-w` saves
@@ -10,17 +10,23 @@ sent it (`upstream`) on the flow instead.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
-from maskgate.openai.chat import encode_json, restore_chat_response
+from maskgate.openai.jsonbody import encode_json
 from maskgate.restore.text import RestoreTally
 from maskgate.vault import Vault
+
+RestoreFn = Callable[[dict[str, Any], Vault], RestoreTally]
+"""Puts originals back into a parsed answer of one endpoint, in place."""
 
 
 class JsonAnswerRestorer:
     """A `flow.response.stream` callable: gathers the answer, sends it on restored at its end."""
 
-    def __init__(self, vault: Vault) -> None:
+    def __init__(self, vault: Vault, restore: RestoreFn) -> None:
         self._vault = vault
+        self._restore = restore
         self._body = bytearray()
         self.upstream: bytes | None = None
         """The whole answer as upstream sent it; None until it has ended."""
@@ -34,11 +40,13 @@ class JsonAnswerRestorer:
             self._body += data
             return []
         self.upstream, self._body = bytes(self._body), bytearray()
-        restored, self.tally, self.note = restore_json_answer(self.upstream, self._vault)
+        restored, self.tally, self.note = restore_json_answer(self.upstream, self._vault, self._restore)
         return restored or []
 
 
-def restore_json_answer(body: bytes, vault: Vault) -> tuple[bytes, RestoreTally | None, str]:
+def restore_json_answer(
+    body: bytes, vault: Vault, restore: RestoreFn
+) -> tuple[bytes, RestoreTally | None, str]:
     """The body to send on, what came back, and a note saying why when it was not restored.
 
     Anything but a JSON object goes on exactly as it came.
@@ -49,5 +57,5 @@ def restore_json_answer(body: bytes, vault: Vault) -> tuple[bytes, RestoreTally 
         return body, None, "answer is not JSON; left as it came"
     if not isinstance(answer, dict):
         return body, None, "answer is not a JSON object; left as it came"
-    tally = restore_chat_response(answer, vault)
+    tally = restore(answer, vault)
     return (encode_json(answer) if tally.restored else body), tally, ""
