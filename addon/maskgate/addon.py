@@ -35,6 +35,7 @@ from mitmproxy.utils import asyncio_utils
 
 from maskgate import annotate, view
 from maskgate.audit import MaskGateAudit
+from maskgate.decrypt import allow_hosts_for, tunnelled
 from maskgate.detect.engine import Detector
 from maskgate.detect.pii import SpacyModelNotFound, resolve_spacy_model
 from maskgate.errors import Refusal, error_response
@@ -71,6 +72,11 @@ seconds. Threads share the interpreter, so under load a small request is slowed,
 
 BLOCKED = "maskgate_blocked"
 """The refusal a `block` action causes: the policy's decision, so never failed open."""
+
+_DECRYPTION_OPTIONS = frozenset(
+    {"maskgate_rules", "maskgate_decrypt_only_guarded", "allow_hosts", "ignore_hosts"}
+)
+"""Options after whose change the guarded hosts are checked against what mitmproxy decrypts."""
 
 MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}")
 """What a model name looks like (`gpt-4o-mini`, `ft:gpt-4o-mini:org::id`). The field is
@@ -181,6 +187,7 @@ class MaskGate:
         self._model_option = ""
         self._reloading: Future[None] | None = None
         self._poller: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._masked: dict[str, _Masked] = {}
         # Run after this addon's hooks, on what they recorded on the flow.
         self.addons = [MaskGateHeaders(), MaskGateAudit(), MaskGateStats()]
@@ -201,10 +208,22 @@ class MaskGate:
             "spaCy model for names and places: an installed package name or a model directory. "
             "Empty: the rules file's pii.spacy_model.",
         )
+        loader.add_option(
+            "maskgate_decrypt_only_guarded",
+            bool,
+            False,
+            "Keep allow_hosts equal to the guarded hosts of the rules in service, also when the rules "
+            "change, so that every other TLS connection is tunnelled untouched. maskgate run and web "
+            "turn this on.",
+        )
 
     def configure(self, updated: set[str]) -> None:
-        if not {"maskgate_rules", "maskgate_spacy_model"} & updated:
-            return
+        if {"maskgate_rules", "maskgate_spacy_model"} & updated:
+            self._configure_rules()
+        if self._rules is not None and _DECRYPTION_OPTIONS & updated:
+            self._scope_decryption()
+
+    def _configure_rules(self) -> None:
         path, model_option = Path(ctx.options.maskgate_rules), ctx.options.maskgate_spacy_model
         watched = self._watched
         if watched is not None and (watched.path, self._model_option) == (path, model_option):
@@ -225,6 +244,7 @@ class MaskGate:
             else:
                 # The current pair keeps serving until the new one is built.
                 self._reloading = self._builder.submit(self._reload, lambda: (policy, model))
+                self._reloading.add_done_callback(self._scope_decryption_soon)
         except PolicyError as e:
             self._start_refused = self._rules is None
             raise exceptions.OptionsError(str(e)) from None
@@ -252,7 +272,28 @@ class MaskGate:
             rules.policy.source, rules.model, ", ".join(rules.policy.hosts), rules.build_s,
         )  # fmt: skip
 
+    def _scope_decryption(self) -> None:
+        """Keep `allow_hosts` on the guarded hosts when asked to, and report any guarded host
+        that mitmproxy would tunnel: its requests would pass unmasked."""
+        hosts = self._rules.policy.hosts if self._rules else ()
+        if ctx.options.maskgate_decrypt_only_guarded:
+            scope = [allow_hosts_for(hosts)]
+            if list(ctx.options.allow_hosts) != scope:
+                ctx.options.update(allow_hosts=scope)
+        if missed := tunnelled(hosts, ctx.options.allow_hosts, ctx.options.ignore_hosts):
+            logger.warning(
+                "maskgate: %s guarded but not decrypted (allow_hosts / ignore_hosts): requests there "
+                "pass UNMASKED",
+                ", ".join(missed),
+            )
+
+    def _scope_decryption_soon(self, _: Future[None]) -> None:
+        """Called in the rules thread once a build ends: options change on the event loop."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._scope_decryption)
+
     def running(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._poller = asyncio_utils.create_task(self._poll_rules(), name="maskgate rules", keep_ref=False)
 
     async def _poll_rules(self) -> None:

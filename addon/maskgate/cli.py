@@ -2,7 +2,8 @@
 
 `maskgate run` starts mitmdump with the addon registered directly (not as a script):
 if the addon cannot be imported or its rules are invalid, the proxy does not start,
-rather than running without protection.
+rather than running without protection. Its CA lives in a configuration directory of
+maskgate's own, `~/.maskgate`, unless `--confdir` names another (such as `~/.mitmproxy`).
 
 `maskgate web` does the same with mitmweb, for a person who wants to see each flow's
 marker, comment and detections; it prints the web interface's URL with its token.
@@ -20,7 +21,6 @@ blocked, so it also works as a check in scripts.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 USAGE_ERROR = 2
 """Exit status for bad arguments, unreadable input or invalid rules (argparse's own)."""
 
+DEFAULT_CONFDIR = Path("~/.maskgate")
+"""Where `run` and `web` keep mitmproxy's CA and config.yaml unless `--confdir` says otherwise."""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -46,9 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _scan(args.rules, args.text, args.file, args.show_values)
     if args.command == "web":
         return _web(
-            args.host, args.port, args.rules, args.web_host, args.web_port, _after_dashes(args.mitmweb_args)
-        )
-    return _run(args.host, args.port, args.rules, _after_dashes(args.mitmdump_args))
+            args.host, args.port, args.rules, args.confdir, args.web_host, args.web_port,
+            _after_dashes(args.mitmweb_args),
+        )  # fmt: skip
+    return _run(args.host, args.port, args.rules, args.confdir, _after_dashes(args.mitmdump_args))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -112,6 +116,15 @@ def _proxy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
     _rules_option(parser)
+    parser.add_argument(
+        "--confdir",
+        type=Path,
+        default=DEFAULT_CONFDIR,
+        metavar="DIR",
+        help="mitmproxy's configuration directory, where its CA is created on first start "
+        "(default: %(default)s, created readable by you only; ~/.mitmproxy uses the CA that "
+        "plain mitmproxy uses)",
+    )
 
 
 def _rules_option(parser: argparse.ArgumentParser) -> None:
@@ -124,18 +137,20 @@ def _after_dashes(extra: list[str]) -> list[str]:
     return extra[1:] if extra[:1] == ["--"] else extra
 
 
-def _run(host: str, port: int, rules: Path, extra: list[str]) -> int:
-    if (policy := _policy_to_serve(rules)) is None:
+def _run(host: str, port: int, rules: Path, confdir: Path, extra: list[str]) -> int:
+    if (policy := _policy_to_serve(rules)) is None or (conf := _confdir_to_use(confdir)) is None:
         return USAGE_ERROR
-    _run_mitmdump([*_proxy_args(host, port, rules, policy), *extra], _Banner(host, port, policy.hosts))
+    _run_mitmdump([*_proxy_args(host, port, rules, conf), *extra], _Banner(host, port, policy.hosts))
     return 0
 
 
-def _web(host: str, port: int, rules: Path, web_host: str, web_port: int, extra: list[str]) -> int:
-    if (policy := _policy_to_serve(rules)) is None:
+def _web(
+    host: str, port: int, rules: Path, confdir: Path, web_host: str, web_port: int, extra: list[str]
+) -> int:
+    if (policy := _policy_to_serve(rules)) is None or (conf := _confdir_to_use(confdir)) is None:
         return USAGE_ERROR
     mitmweb_args = [
-        *_proxy_args(host, port, rules, policy),
+        *_proxy_args(host, port, rules, conf),
         "--web-host", web_host, "--web-port", str(web_port),
         # The URL is printed instead: it carries the login token, and this may run headless.
         "--no-web-open-browser",
@@ -155,13 +170,31 @@ def _policy_to_serve(rules: Path) -> Policy | None:
         return None
 
 
-def _proxy_args(host: str, port: int, rules: Path, policy: Policy) -> list[str]:
-    """The mitmproxy arguments that `run` and `web` share: where to listen, what to decrypt."""
-    # Decrypt only the guarded hosts; every other TLS connection is tunnelled untouched.
-    allow = "^(?:" + "|".join(re.escape(h) for h in policy.hosts) + r"):\d+$"
+def _confdir_to_use(confdir: Path) -> Path | None:
+    """`confdir` as an absolute path, created if missing, or None after saying why it cannot be.
+
+    mitmproxy writes its CA's private key there for the owner alone, but would create the
+    directory itself readable by everyone; created here, it is the owner's only (mode 0700).
+    A directory that exists keeps its mode: it may be shared on purpose, e.g. `~/.mitmproxy`.
+    """
+    path = confdir.expanduser().absolute()
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"maskgate: cannot create the configuration directory {path}: {e.strerror}", file=sys.stderr)
+        return None
+    return path
+
+
+def _proxy_args(host: str, port: int, rules: Path, confdir: Path) -> list[str]:
+    """The mitmproxy arguments that `run` and `web` share: where to listen, what to decrypt,
+    where the CA is."""
     return [
         "--listen-host", host, "--listen-port", str(port),
-        "--allow-hosts", allow,
+        # Decrypt only the guarded hosts, whichever rules are in service; every other TLS
+        # connection is tunnelled untouched.
+        "--set", "maskgate_decrypt_only_guarded=true",
+        "--set", f"confdir={confdir}",
         "--set", f"maskgate_rules={rules.resolve()}",
     ]  # fmt: skip
 

@@ -106,8 +106,7 @@ def running_maskgate(
     proxy = Proxy.on_free_port(workdir, f"maskgate-{command}.log")
     ports = ["--port", str(proxy.port)] + (["--web-port", str(free_port())] if command == "web" else [])
     argv = [
-        str(maskgate), command, *ports, *options, "--",
-        "--set", f"confdir={proxy.confdir}",
+        str(maskgate), command, *ports, "--confdir", str(proxy.confdir), *options, "--",
         "--set", "connection_strategy=lazy",
         "-s", REDIRECT_ADDON,
         "--set", f"maskgate_test_upstream={fake_openai_server.url}",

@@ -25,6 +25,14 @@ TEXT = f"Please write to {NAME} at {EMAIL} about Friday."
 MASKED = "Please write to [[PERSON_1]] at [[EMAIL_ADDRESS_1]] about Friday."
 
 
+@pytest.fixture(autouse=True)
+def home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home directory of the test's own: `run` and `web` create `~/.maskgate` by default."""
+    path = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(path))
+    return path
+
+
 def _rules(path: Path, **entities: str) -> Path:
     """The shipped rules with the given personal-data types set to other actions."""
     raw = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
@@ -287,7 +295,7 @@ def web_started(monkeypatch) -> list:
     return started
 
 
-def test_web_passes_proxy_web_and_extra_arguments_to_mitmweb(monkeypatch):
+def test_web_passes_proxy_web_and_extra_arguments_to_mitmweb(monkeypatch, home):
     from mitmproxy.tools import cmdline, main
 
     calls = []
@@ -297,7 +305,8 @@ def test_web_passes_proxy_web_and_extra_arguments_to_mitmweb(monkeypatch):
     assert parser is cmdline.mitmweb
     assert args == [
         "--listen-host", "127.0.0.2", "--listen-port", "9090",
-        "--allow-hosts", r"^(?:api\.openai\.com):\d+$",
+        "--set", "maskgate_decrypt_only_guarded=true",
+        "--set", f"confdir={home / '.maskgate'}",
         "--set", f"maskgate_rules={DEFAULT_RULES}",
         "--web-host", "127.0.0.3", "--web-port", "9091",
         "--no-web-open-browser",
@@ -306,8 +315,7 @@ def test_web_passes_proxy_web_and_extra_arguments_to_mitmweb(monkeypatch):
 
 
 def test_web_starts_mitmweb_with_maskgate_and_the_comment_column(web_started, tmp_path):
-    confdir = tmp_path / "conf"
-    assert cli.main([*WEB_ARGS, "--", "--set", f"confdir={confdir}"]) == 0
+    assert cli.main([*WEB_ARGS, "--confdir", str(tmp_path / "conf")]) == 0
     [master] = web_started
     from mitmproxy.tools.web.master import WebMaster
 
@@ -326,14 +334,14 @@ def test_web_starts_mitmweb_with_maskgate_and_the_comment_column(web_started, tm
 
 
 def test_web_columns_chosen_on_the_command_line_replace_the_default(web_started, tmp_path):
-    extra = ["--set", f"confdir={tmp_path}", "--set", "web_columns=path", "--set", "web_columns=status"]
-    assert cli.main([*WEB_ARGS, "--", *extra]) == 0
+    extra = ["--set", "web_columns=path", "--set", "web_columns=status"]
+    assert cli.main([*WEB_ARGS, "--confdir", str(tmp_path), "--", *extra]) == 0
     assert web_started[0].options.web_columns == ["path", "status"]
 
 
 def test_web_banner_gives_a_url_whose_token_logs_in(web_started, tmp_path, capsys):
     confdir = tmp_path / "conf"
-    assert cli.main([*WEB_ARGS, "--", "--set", f"confdir={confdir}"]) == 0
+    assert cli.main([*WEB_ARGS, "--confdir", str(confdir)]) == 0
     [master] = web_started
     capsys.readouterr()
     master.addons.get("_webbanner").running()
@@ -347,8 +355,8 @@ def test_web_banner_gives_a_url_whose_token_logs_in(web_started, tmp_path, capsy
 
 def test_web_banner_never_prints_the_web_password(web_started, tmp_path, capsys):
     password = "correct-horse-battery"
-    extra = ["--set", f"confdir={tmp_path}", "--set", f"web_password={password}"]
-    assert cli.main([*WEB_ARGS, "--", *extra]) == 0
+    extra = ["--set", f"web_password={password}"]
+    assert cli.main([*WEB_ARGS, "--confdir", str(tmp_path), "--", *extra]) == 0
     capsys.readouterr()
     web_started[0].addons.get("_webbanner").running()
     out = capsys.readouterr().out
@@ -366,13 +374,63 @@ def test_web_refuses_invalid_rules_before_starting_anything(web_started, tmp_pat
     assert web_started == []
 
 
+# --- run and web: the configuration directory, where mitmproxy's CA is --------------
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.mark.parametrize("command", ["run", "web"])
+def test_the_ca_is_made_in_maskgates_own_directory_for_its_owner_only(command, web_started, home, capsys):
+    assert cli.main([command, "--port", "9090"]) == 0
+    [master] = web_started
+    confdir = home / ".maskgate"
+    assert master.options.confdir == str(confdir)
+    assert _mode(confdir) == 0o700
+    # mitmproxy made the CA there; the files holding its private key are the owner's alone.
+    for key_file in ("mitmproxy-ca.pem", "mitmproxy-ca.p12"):
+        assert _mode(confdir / key_file) & 0o077 == 0, key_file
+    capsys.readouterr()
+    master.addons.get("_webbanner" if command == "web" else "_banner").running()
+    assert f"SSL_CERT_FILE={confdir / 'mitmproxy-ca-cert.pem'}" in capsys.readouterr().out
+
+
+def test_confdir_chooses_another_directory_created_with_its_parents(web_started, home):
+    # Quoted, a `~` reaches maskgate unexpanded.
+    assert cli.main(["run", "--port", "9090", "--confdir", "~/elsewhere/ca"]) == 0
+    confdir = home / "elsewhere" / "ca"
+    assert web_started[0].options.confdir == str(confdir)
+    assert _mode(confdir) == 0o700
+    assert (confdir / "mitmproxy-ca-cert.pem").is_file()
+    assert not (home / ".maskgate").exists()
+
+
+def test_an_existing_confdir_such_as_mitmproxys_own_is_used_as_it_is(web_started, home):
+    confdir = home / ".mitmproxy"
+    confdir.mkdir(mode=0o755)
+    confdir.chmod(0o755)
+    assert cli.main(["run", "--port", "9090", "--confdir", str(confdir)]) == 0
+    assert web_started[0].options.confdir == str(confdir)
+    assert _mode(confdir) == 0o755
+
+
+def test_a_confdir_that_cannot_be_created_stops_the_start(web_started, home, capsys):
+    (home / "taken").write_text("a file, not a directory", encoding="utf-8")
+    assert cli.main(["run", "--confdir", str(home / "taken")]) == 2
+    assert capsys.readouterr().err == (
+        f"maskgate: cannot create the configuration directory {home / 'taken'}: File exists\n"
+    )
+    assert web_started == []
+
+
 # --- run and web: maskgate's place among mitmproxy's addons ---------------------------
 
 
 @pytest.mark.parametrize("command", ["run", "web"])
 def test_maskgate_runs_where_a_script_would_before_mitmproxys_own_addons(command, web_started, tmp_path):
     port_args = ["--port", "9090"] if command == "run" else WEB_ARGS[1:]
-    assert cli.main([command, *port_args, "--", "--set", f"confdir={tmp_path}"]) == 0
+    assert cli.main([command, *port_args, "--confdir", str(tmp_path)]) == 0
     [master] = web_started
     names = [getattr(addon, "name", type(addon).__name__.lower()) for addon in master.addons.chain]
     # Right before the script loader, as `mitmdump -s` would put it; after the proxy core.
@@ -409,8 +467,8 @@ def test_run_saves_flows_as_maskgate_left_them(monkeypatch, tmp_path):
     monkeypatch.setattr(logging.getLogger(), "level", logging.getLogger().level)
     monkeypatch.setattr(addon_module, "Detector", FakeDetector)
     saved = tmp_path / "flows.mitm"
-    extra = ["--set", f"confdir={tmp_path}", "--set", "store_streamed_bodies=true", "-w", str(saved)]
-    assert cli.main(["run", "--port", "9090", "--", *extra]) == 0
+    extra = ["--set", "store_streamed_bodies=true", "-w", str(saved)]
+    assert cli.main(["run", "--port", "9090", "--confdir", str(tmp_path), "--", *extra]) == 0
 
     [sent] = received
     assert f"Hi {EMAIL}!".encode() in sent
