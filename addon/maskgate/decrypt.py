@@ -28,6 +28,4 @@ def tunnelled(hosts: Iterable[str], allow_hosts: Sequence[str], ignore_hosts: Se
     def matches(patterns: Sequence[str], host: str) -> bool:
         return any(re.search(p, f"{host}:443", re.IGNORECASE) for p in patterns)
 
-    return [
-        h for h in hosts if (allow_hosts and not matches(allow_hosts, h)) or matches(ignore_hosts, h)
-    ]
+    return [h for h in hosts if (allow_hosts and not matches(allow_hosts, h)) or matches(ignore_hosts, h)]
