@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import random
+import re
 import string
 import struct
 import sys
@@ -369,6 +370,303 @@ def embeddings(request: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _prompts(request: Mapping[str, Any]) -> list[str]:
+    """The texts a legacy completion request asks to continue (a string or a list of them)."""
+    prompt = request.get("prompt")
+    items = prompt if isinstance(prompt, list) else [prompt]
+    return [item if isinstance(item, str) else "" for item in items]
+
+
+class _TextCompletion:
+    """The fields shared by a legacy completion's JSON answer and its stream chunks.
+
+    The model echoes each prompt, ``n`` times: choice ``i * n + j`` belongs to prompt ``i``,
+    as on the real API.
+    """
+
+    def __init__(self, request: Mapping[str, Any], rng: random.Random) -> None:
+        n = _choice_count(request)
+        self.texts = [text for text in _prompts(request) for _ in range(n)]
+        model = request.get("model")
+        self.envelope = {
+            "id": _random_id(rng, "cmpl-", 29),
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": model if isinstance(model, str) else "gpt-3.5-turbo-instruct",
+        }
+
+    def usage(self) -> dict[str, Any]:
+        return _usage("".join(self.texts), self.texts)
+
+
+def text_completion(request: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A non-streamed ``text_completion`` answer echoing every prompt."""
+    completion = _TextCompletion(request, rng)
+    choices = [
+        {"text": text, "index": index, "logprobs": None, "finish_reason": "stop"}
+        for index, text in enumerate(completion.texts)
+    ]
+    return {**completion.envelope, "choices": choices, "usage": completion.usage()}
+
+
+def text_completion_events(request: Mapping[str, Any], rng: random.Random) -> list[bytes]:
+    """The SSE events of a streamed legacy completion: text pieces of the choices interleaved,
+    a finish chunk per choice, a usage chunk if asked for, ``data: [DONE]``."""
+    completion = _TextCompletion(request, rng)
+    options = request.get("stream_options")
+    include_usage = isinstance(options, dict) and options.get("include_usage") is True
+
+    def chunk(choices: list[dict[str, Any]], usage: dict[str, Any] | None = None) -> bytes:
+        body = {**completion.envelope, "choices": choices}
+        if include_usage:
+            body["usage"] = usage
+        return b"data: " + _dump_compact(body) + b"\n\n"
+
+    def choice(index: int, text: str, finish_reason: str | None = None) -> dict[str, Any]:
+        return {"text": text, "index": index, "logprobs": None, "finish_reason": finish_reason}
+
+    pieces = [split_text(text, rng) for text in completion.texts]
+    events = [
+        chunk([choice(index, texts[step])])
+        for step in range(max(map(len, pieces), default=0))
+        for index, texts in enumerate(pieces)
+        if step < len(texts)
+    ]
+    events += [chunk([choice(index, "", "stop")]) for index in range(len(pieces))]
+    if include_usage:
+        events.append(chunk([], completion.usage()))
+    events.append(b"data: [DONE]\n\n")
+    return events
+
+
+def _text_completion_answer(body: bytes, rng: random.Random, gzipped: bool) -> _Answer:
+    try:
+        request = json.loads(body)
+    except ValueError:
+        request = None
+    if not isinstance(request, dict) or not isinstance(request.get("prompt"), str | list):
+        error = openai_error(
+            "Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter"
+        )
+        return _json_answer(400, error, rng, gzipped)
+    if request.get("stream") is True:
+        return _sse_answer(text_completion_events(request, rng), rng, gzipped)
+    return _json_answer(200, text_completion(request, rng), rng, gzipped)
+
+
+_AZURE_DEPLOYMENT = re.compile(r"^/openai/deployments/[^/]+(?=/)")
+"""Azure OpenAI serves the same endpoints under ``/openai/deployments/NAME``."""
+
+
+def last_user_input(items: Any) -> str:
+    """The text of the last user message of a Responses ``input``: what the fake model echoes.
+
+    A string input is that message; a list of parts contributes its ``input_text`` parts joined
+    by newlines. Other items (function call outputs, assistant history) are not echoed.
+    """
+    if isinstance(items, str):
+        return items
+    for item in reversed(items) if isinstance(items, list) else ():
+        if isinstance(item, dict) and item.get("role") == "user" and item.get("type", "message") == "message":
+            content = item.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return "\n".join(
+                    part["text"]
+                    for part in content
+                    if isinstance(part, dict)
+                    and part.get("type") == "input_text"
+                    and isinstance(part.get("text"), str)
+                )
+            return ""
+    return ""
+
+
+def _first_function_tool(request: Mapping[str, Any]) -> str | None:
+    """Name of the first function tool of a Responses request (tools are flat there), else None."""
+    tools = request.get("tools")
+    for tool in tools if isinstance(tools, list) else ():
+        if isinstance(tool, dict) and tool.get("type") == "function":
+            return tool["name"] if isinstance(tool.get("name"), str) else "tool"
+    return None
+
+
+def _responses_usage(request: Mapping[str, Any], output: str) -> dict[str, Any]:
+    input_tokens = _token_estimate(json.dumps(request.get("input"), ensure_ascii=False))
+    output_tokens = _token_estimate(output)
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": output_tokens,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": input_tokens + output_tokens,
+    }
+
+
+class _ModelResponse:
+    """The fields shared by one Responses answer's JSON object and its stream events.
+
+    The model echoes the last user message as one ``output_text``, or, when the request offers a
+    function tool, calls it with ``{"echo": text}`` as arguments.
+    """
+
+    def __init__(self, request: Mapping[str, Any], rng: random.Random) -> None:
+        self.request = request
+        self.id = _random_id(rng, "resp_", 48)
+        self.created_at = int(time.time())
+        model = request.get("model")
+        self.model = model if isinstance(model, str) else "gpt-4o-mini"
+        self.text = last_user_input(request.get("input"))
+        self.tool_name = _first_function_tool(request)
+        self.arguments = json.dumps({"echo": self.text})
+        self.item_id = _random_id(rng, "msg_" if self.tool_name is None else "fc_", 48)
+        self.call_id = _random_id(rng, "call_")
+
+    def output(self) -> str:
+        """What the model produces: the text, or the function call's arguments."""
+        return self.text if self.tool_name is None else self.arguments
+
+    def part(self, done: bool) -> dict[str, Any]:
+        return {"type": "output_text", "annotations": [], "logprobs": [], "text": self.text if done else ""}
+
+    def item(self, done: bool) -> dict[str, Any]:
+        """The output item: empty while it streams, whole once done."""
+        status = "completed" if done else "in_progress"
+        if self.tool_name is None:
+            content = [self.part(True)] if done else []
+            message = {"type": "message", "status": status, "role": "assistant", "content": content}
+            return {"id": self.item_id, **message}
+        return {
+            "id": self.item_id,
+            "type": "function_call",
+            "status": status,
+            "arguments": self.arguments if done else "",
+            "call_id": self.call_id,
+            "name": self.tool_name,
+        }
+
+    def response(self, done: bool) -> dict[str, Any]:
+        """The ``response`` object, echoing the request's settings as the real API does."""
+        request = self.request
+        return {
+            "id": self.id,
+            "object": "response",
+            "created_at": self.created_at,
+            "status": "completed" if done else "in_progress",
+            "background": False,
+            "error": None,
+            "incomplete_details": None,
+            "instructions": request.get("instructions"),
+            "max_output_tokens": request.get("max_output_tokens"),
+            "model": self.model,
+            "output": [self.item(True)] if done else [],
+            "parallel_tool_calls": True,
+            "previous_response_id": request.get("previous_response_id"),
+            "reasoning": {"effort": None, "summary": None},
+            "store": request.get("store", True),
+            "temperature": 1.0,
+            "text": {"format": {"type": "text"}, "verbosity": "medium"},
+            "tool_choice": "auto",
+            "tools": request.get("tools") or [],
+            "top_p": 1.0,
+            "truncation": "disabled",
+            "usage": _responses_usage(request, self.output()) if done else None,
+            "user": request.get("user"),
+            "metadata": request.get("metadata") or {},
+        }
+
+
+def model_response(request: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A non-streamed ``response`` object echoing the last user message (or calling a tool)."""
+    return _ModelResponse(request, rng).response(done=True)
+
+
+def model_response_events(request: Mapping[str, Any], rng: random.Random) -> list[bytes]:
+    """The typed SSE events of a streamed Responses answer, numbered by ``sequence_number``.
+
+    Created and in progress, the item added, its text or arguments in deltas of 1-6 characters
+    then whole in the ``.done`` event, the part and item done, and ``response.completed``.
+    """
+    answer = _ModelResponse(request, rng)
+    where = {"item_id": answer.item_id, "output_index": 0}
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("response.created", {"response": answer.response(done=False)}),
+        ("response.in_progress", {"response": answer.response(done=False)}),
+        ("response.output_item.added", {"output_index": 0, "item": answer.item(done=False)}),
+    ]
+    if answer.tool_name is None:
+        text = {**where, "content_index": 0}
+        steps.append(("response.content_part.added", {**text, "part": answer.part(done=False)}))
+        steps += [
+            ("response.output_text.delta", {**text, "delta": piece, "logprobs": []})
+            for piece in split_text(answer.text, rng)
+        ]
+        steps.append(("response.output_text.done", {**text, "text": answer.text, "logprobs": []}))
+        steps.append(("response.content_part.done", {**text, "part": answer.part(done=True)}))
+    else:
+        steps += [
+            ("response.function_call_arguments.delta", {**where, "delta": piece})
+            for piece in split_text(answer.arguments, rng)
+        ]
+        steps.append(("response.function_call_arguments.done", {**where, "arguments": answer.arguments}))
+    steps.append(("response.output_item.done", {"output_index": 0, "item": answer.item(done=True)}))
+    steps.append(("response.completed", {"response": answer.response(done=True)}))
+    return [
+        f"event: {kind}\n".encode()
+        + b"data: "
+        + _dump_compact({"type": kind, "sequence_number": number, **fields})
+        + b"\n\n"
+        for number, (kind, fields) in enumerate(steps)
+    ]
+
+
+def compacted_response(request: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A ``response.compaction``: the user messages of the input as sent, then an opaque item."""
+    items = request.get("input")
+    items = [{"role": "user", "content": items}] if isinstance(items, str) else items
+    messages = []
+    for item in items if isinstance(items, list) else ():
+        if not (isinstance(item, dict) and item.get("role") == "user"):
+            continue
+        content = item.get("content")
+        parts = [{"type": "input_text", "text": content}] if isinstance(content, str) else content
+        message = {"type": "message", "status": "completed", "role": "user", "content": parts}
+        messages.append({"id": _random_id(rng, "msg_", 48), **message})
+    compaction = {
+        "id": _random_id(rng, "cmp_", 48),
+        "type": "compaction",
+        "encrypted_content": base64.b64encode(rng.randbytes(48)).decode(),
+    }
+    return {
+        "id": _random_id(rng, "resp_", 48),
+        "object": "response.compaction",
+        "created_at": int(time.time()),
+        "output": [*messages, compaction],
+        "usage": _responses_usage(request, ""),
+    }
+
+
+def _responses_answer(route: str, body: bytes, rng: random.Random, gzipped: bool) -> _Answer:
+    """``POST /v1/responses`` (JSON or streamed), ``/input_tokens`` and ``/compact``."""
+    try:
+        request = json.loads(body)
+    except ValueError:
+        request = None
+    if not isinstance(request, dict):
+        return _json_answer(400, openai_error("The request body must be a JSON object."), rng, gzipped)
+    if route == "/v1/responses/input_tokens":
+        tokens = _token_estimate(json.dumps(request.get("input"), ensure_ascii=False))
+        return _json_answer(200, {"object": "response.input_tokens", "input_tokens": tokens}, rng, gzipped)
+    if route == "/v1/responses/compact":
+        return _json_answer(200, compacted_response(request, rng), rng, gzipped)
+    if route != "/v1/responses":
+        return _json_answer(404, openai_error(f"Invalid URL (POST {route})"), rng, gzipped)
+    if request.get("stream") is True:
+        return _sse_answer(model_response_events(request, rng), rng, gzipped)
+    return _json_answer(200, model_response(request, rng), rng, gzipped)
+
+
 def models_list() -> dict[str, Any]:
     return {
         "object": "list",
@@ -416,6 +714,11 @@ def _generated_answer(
     """The fake API's own answer for one request (compressed if accepted, or always if so switched)."""
     route = path.split("?", 1)[0]
     gzipped = always_gzip or _accepts_gzip(headers)
+    route = _AZURE_DEPLOYMENT.sub("/v1", route)
+    if (method, route) == ("POST", "/v1/completions"):
+        return _text_completion_answer(body, rng, gzipped)
+    if method == "POST" and route.startswith("/v1/responses"):
+        return _responses_answer(route, body, rng, gzipped)
     if (method, route) == ("GET", "/v1/models"):
         return _json_answer(200, models_list(), rng, gzipped)
     if (method, route) not in (("POST", "/v1/chat/completions"), ("POST", "/v1/embeddings")):

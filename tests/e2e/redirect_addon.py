@@ -3,7 +3,10 @@
 api.openai.com does not resolve in the test environment, and the tests must see exactly what
 would have been sent upstream. Loaded after the maskgate addon, this script rewrites only the
 destination of a request, after maskgate has seen it with its real host; the ``Host`` header
-stays ``api.openai.com``, so the fake server receives what the real API would.
+stays as the client wrote it, so the fake server receives what the real API would.
+
+The same goes for one made-up Azure OpenAI resource, ``AZURE_TEST_HOST``: a test that lists it
+in the rules' hosts can show that a compatible host is guarded like api.openai.com.
 
 Never load it in production: the option name says ``test`` for that reason.
 """
@@ -17,6 +20,8 @@ from mitmproxy import ctx, exceptions, http
 from mitmproxy.addonmanager import Loader
 
 OPENAI_HOST = "api.openai.com"
+AZURE_TEST_HOST = "maskgate-e2e.openai.azure.com"
+REDIRECTED_HOSTS = frozenset({OPENAI_HOST, AZURE_TEST_HOST})
 OPTION = "maskgate_test_upstream"
 
 
@@ -39,7 +44,7 @@ def parse_upstream(value: str) -> Upstream:
 
 
 class RedirectToFakeUpstream:
-    """Rewrites the destination of api.openai.com requests when ``maskgate_test_upstream`` is set."""
+    """Rewrites the destination of requests to `REDIRECTED_HOSTS` when ``maskgate_test_upstream`` is set."""
 
     def __init__(self) -> None:
         self.upstream: Upstream | None = None
@@ -49,7 +54,8 @@ class RedirectToFakeUpstream:
             OPTION,
             str,
             "",
-            "TEST ONLY: send api.openai.com requests to this base URL (http://HOST:PORT) instead.",
+            "TEST ONLY: send api.openai.com (and the tests' Azure host) requests to this base URL"
+            " (http://HOST:PORT) instead.",
         )
 
     def configure(self, updated: set[str]) -> None:
@@ -64,13 +70,14 @@ class RedirectToFakeUpstream:
     def request(self, flow: http.HTTPFlow) -> None:
         # A response set by an earlier addon (a blocked request) never goes upstream: leave the
         # flow as that addon made it.
-        if self.upstream is None or flow.response is not None or flow.request.host != OPENAI_HOST:
+        host = flow.request.host
+        if self.upstream is None or flow.response is not None or host not in REDIRECTED_HOSTS:
             return
         flow.request.scheme = self.upstream.scheme
         flow.request.host = self.upstream.host
         flow.request.port = self.upstream.port
         # Setting host and port rewrote the Host header; the real API would see its own name.
-        flow.request.host_header = OPENAI_HOST
+        flow.request.host_header = host
 
 
 addons = [RedirectToFakeUpstream()]

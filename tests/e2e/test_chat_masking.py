@@ -214,21 +214,16 @@ def test_nothing_to_mask_arrives_byte_for_byte(raw_client: httpx2.Client, fake_o
 
 
 def test_other_endpoints_pass_unchanged(raw_client: httpx2.Client, fake_openai: FakeOpenAI) -> None:
-    """Invariant 5 for paths the policy does not guard.
-
-    Embeddings are not masked yet (README, "Not done yet"): today's documented behaviour is
-    that the e-mail address goes upstream unchanged. This test pins that until the endpoint
-    is guarded, so the change is made on purpose.
-    """
-    embedding = f'{{"model": "text-embedding-3-small", "input": "Contact {DANA_EMAIL}",  "dimensions": 4}}'
-    answer = raw_client.post("/v1/embeddings", content=embedding.encode())
-    assert answer.status_code == 200
+    """Invariant 5 for paths maskgate does not inspect: forwarded as they came, answers too."""
+    moderation = f'{{"model": "omni-moderation-latest", "input": "Contact {DANA_EMAIL}",  "x": 1}}'
+    answer = raw_client.post("/v1/moderations", content=moderation.encode())
+    assert answer.status_code == 404  # the fake API has no moderations: its error passes unchanged
     models = raw_client.get("/v1/models")
     assert models.status_code == 200
 
-    [recorded_embedding] = fake_openai.requests_to("/v1/embeddings")
-    assert recorded_embedding.body == embedding.encode()
-    assert answer.content == recorded_embedding.response_body
+    [recorded_moderation] = fake_openai.requests_to("/v1/moderations")
+    assert recorded_moderation.body == moderation.encode()
+    assert answer.content == recorded_moderation.response_body
     [recorded_models] = fake_openai.requests_to("/v1/models", method="GET")
     assert recorded_models.body == b""
     assert models.content == recorded_models.response_body

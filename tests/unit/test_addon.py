@@ -202,9 +202,13 @@ def test_other_hosts_are_untouched(gate, url):
 @pytest.mark.parametrize(
     ("url", "method", "where"),
     [
-        ("https://api.openai.com/v1/embeddings", "POST", "POST /v1/embeddings"),
+        ("https://api.openai.com/v1/moderations", "POST", "POST /v1/moderations"),
         (URL, "GET", "GET /v1/chat/completions"),
-        ("https://API.openai.com/v1/responses?user=x", "POST", "POST /v1/responses"),
+        (
+            "https://API.openai.com/v1/responses/resp_1/cancel?user=x",
+            "POST",
+            "POST /v1/responses/resp_1/cancel",
+        ),
     ],
 )
 def test_other_endpoints_of_a_guarded_host_pass_unchanged_by_default(gate, url, method, where):

@@ -1,5 +1,8 @@
 """The streaming restorer: whatever the deltas and the network reads, the client reads
-exactly the original text, in well-formed events, with nothing held back too long."""
+exactly the original text, in well-formed events, with nothing held back too long.
+
+Chat completions stream `delta.content`; legacy text completions stream `choices[].text`
+through the same restorer: the whole-stream tests run on both shapes."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maskgate.restore.sse import SseRestorer
+from maskgate.restore.sse import CHAT_CHUNKS, COMPLETION_CHUNKS, ChunkShape, SseRestorer
 from maskgate.restore.text import IncrementalRestorer, PlaceholderTails, RestoreTally, restore_text
 from maskgate.vault import Vault
 
@@ -93,6 +96,12 @@ def chunk(index: int, delta: dict, finish: str | None = None) -> dict:
     }
 
 
+def text_chunk(index: int, text: str, finish: str | None = None) -> dict:
+    """A legacy `text_completion` chunk: the text sits on the choice itself."""
+    choice = {"text": text, "index": index, "logprobs": None, "finish_reason": finish}
+    return {**ENVELOPE, "object": "text_completion", "choices": [choice]}
+
+
 USAGE = {
     **ENVELOPE,
     "choices": [],
@@ -127,9 +136,24 @@ def completion(contents: dict[int, list[str]], order: list[int]) -> list[dict | 
     return [*events, USAGE, "[DONE]"]
 
 
-def run(reads: list[bytes], vault: Vault, tally: RestoreTally | None = None) -> list[bytes]:
+def text_completion(contents: dict[int, list[str]], order: list[int]) -> list[dict | str]:
+    """A legacy completion stream: text pieces of the choices in `order`, one finish chunk per
+    choice (empty text), a usage chunk, [DONE]."""
+    queues = {i: list(pieces) for i, pieces in contents.items()}
+    events: list[dict | str] = [text_chunk(i, queues[i].pop(0)) for i in order]
+    events += [text_chunk(i, "", "stop") for i in contents]
+    return [*events, USAGE, "[DONE]"]
+
+
+SHAPES = {"chat": (CHAT_CHUNKS, completion), "legacy": (COMPLETION_CHUNKS, text_completion)}
+"""Each endpoint's chunk shape and a builder of its streams from per-choice pieces."""
+
+
+def run(
+    reads: list[bytes], vault: Vault, tally: RestoreTally | None = None, shape: ChunkShape = CHAT_CHUNKS
+) -> list[bytes]:
     """Feed the reads and the final b"" as mitmproxy does; the output of each call."""
-    restorer = SseRestorer(vault, tally if tally is not None else RestoreTally())
+    restorer = SseRestorer(vault, tally if tally is not None else RestoreTally(), shape)
     outputs = []
     for data in [*reads, b""]:
         out = restorer(data)
@@ -158,13 +182,18 @@ def payloads(stream: bytes) -> list[str]:
     return events
 
 
+def text_of(choice: dict) -> str:
+    """The text a client reads from one choice: `delta.content` (chat) or `text` (legacy)."""
+    return (choice.get("delta") or {}).get("content") or choice.get("text") or ""
+
+
 def content_of(stream: bytes, index: int = 0) -> str:
-    """The `delta.content` of choice `index` so far, from complete events only."""
+    """The text of choice `index` so far, from complete events only."""
     text = ""
     for data in payloads(stream):
         for choice in json.loads(data)["choices"] if data != "[DONE]" else ():
             if choice["index"] == index:
-                text += choice.get("delta", {}).get("content") or ""
+                text += text_of(choice)
     return text
 
 
@@ -186,13 +215,13 @@ def client_view(stream: bytes) -> ClientView:
         body = json.loads(data)
         for choice in body["choices"]:
             i, delta = choice["index"], choice.get("delta") or {}
-            text = delta.get("content") or ""
+            text = content = text_of(choice)
             for call in delta.get("tool_calls") or []:
                 args = call.get("function", {}).get("arguments") or ""
                 view.arguments[(i, call["index"])] = view.arguments.get((i, call["index"]), "") + args
                 text += args
             assert not (text and i in view.finished), "text after the finish_reason of its choice"
-            view.content[i] = view.content.get(i, "") + (delta.get("content") or "")
+            view.content[i] = view.content.get(i, "") + content
             if choice.get("finish_reason"):
                 view.finished.add(i)
     return view
@@ -256,13 +285,15 @@ def test_hold_back_is_only_what_can_still_become_ours():
 # --- whole streams ---
 
 
+@pytest.mark.parametrize("shape", SHAPES)
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(texts, min_size=2, max_size=2),
     st.data(),
     st.sampled_from(["\n", "\r\n"]),
 )
-def test_two_choices_round_trip_whatever_the_deltas_and_the_reads(originals, data, newline):
+def test_two_choices_round_trip_whatever_the_deltas_and_the_reads(shape, originals, data, newline):
+    chunk_shape, build = SHAPES[shape]
     vault = make_vault()
     masked = [mask(text, vault) for text in originals]
     contents = {}
@@ -271,10 +302,10 @@ def test_two_choices_round_trip_whatever_the_deltas_and_the_reads(originals, dat
         cuts = range(len(text)) if one_char else data.draw(st.sets(st.integers(1, max(1, len(text) - 1))))
         contents[i] = split(text, cuts)
     order = data.draw(st.permutations([i for i, deltas in contents.items() for _ in deltas]), label="order")
-    stream = sse(completion(contents, order), newline)
+    stream = sse(build(contents, order), newline)
     reads = cut_bytes(stream, data.draw(st.sets(st.integers(1, max(1, len(stream) - 1)), max_size=40)))
     tally = RestoreTally()
-    view = client_view(b"".join(run(reads, vault, tally)))
+    view = client_view(b"".join(run(reads, vault, tally, chunk_shape)))
     assert [view.content.get(i, "") for i in (0, 1)] == originals
     assert view.finished == {0, 1}
     assert tally == expected_tally(masked, vault)
@@ -295,24 +326,25 @@ RECORDED_DELTAS = [
 ]
 
 
-def recorded_stream(newline: str) -> tuple[bytes, list[str]]:
+def recorded_stream(newline: str, shape: str = "chat") -> tuple[bytes, list[str]]:
     """A fixed stream whose placeholders are split inside their brackets, two choices."""
     vault = make_vault()
     rest = mask(RECORDED_TEXT, vault)[len("".join(RECORDED_DELTAS)) :]
     first = [*RECORDED_DELTAS, *split(rest, [4, 5, 9, 13])]
     second = split(mask("Zoë Müller [[", vault), [1, 2, 3])
     order = [0] * 3 + [1] * 2 + [0] * (len(first) - 3) + [1] * (len(second) - 2)
-    stream = sse(completion({0: first, 1: second}, order), newline)
+    stream = sse(SHAPES[shape][1]({0: first, 1: second}, order), newline)
     return stream, [RECORDED_TEXT, "Zoë Müller [["]
 
 
+@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
-def test_every_split_of_a_recorded_stream_into_two_reads(newline):
+def test_every_split_of_a_recorded_stream_into_two_reads(newline, shape):
     vault = make_vault()
-    stream, originals = recorded_stream(newline)
+    stream, originals = recorded_stream(newline, shape)
     assert mask(RECORDED_TEXT, vault).startswith("".join(RECORDED_DELTAS))
     for cut in range(len(stream) + 1):
-        view = client_view(b"".join(run([stream[:cut], stream[cut:]], vault)))
+        view = client_view(b"".join(run([stream[:cut], stream[cut:]], vault, shape=SHAPES[shape][0])))
         assert [view.content[0], view.content[1]] == originals, cut
 
 
@@ -444,6 +476,38 @@ def test_held_text_goes_out_before_done_in_a_chunk_like_the_last_one():
     assert {k: extra[k] for k in ENVELOPE} == ENVELOPE
     assert extra["choices"] == [{"index": 1, "delta": {"content": "[[PERS"}, "finish_reason": None}]
     assert out.endswith(b"\r\n\r\ndata: [DONE]\r\n\r\n")
+
+
+def test_legacy_held_text_goes_into_the_text_of_the_finish_chunk():
+    vault = make_vault()
+    stream = sse([text_chunk(0, "Dear [["), text_chunk(0, "", "stop"), "[DONE]"])
+    events = payloads(b"".join(run([stream], vault, shape=COMPLETION_CHUNKS)))
+    choices = [json.loads(event)["choices"][0] for event in events[:-1]]
+    assert [(c["text"], c["finish_reason"]) for c in choices] == [("Dear ", None), ("[[", "stop")]
+
+
+def test_legacy_held_text_goes_out_before_done_in_a_chunk_like_the_last_one():
+    vault = make_vault()
+    stream = sse([text_chunk(1, "Dear [[PERS"), "[DONE]"])
+    events = payloads(b"".join(run([stream], vault, shape=COMPLETION_CHUNKS)))
+    extra = json.loads(events[1])
+    assert {k: extra[k] for k in ENVELOPE} == {**ENVELOPE, "object": "text_completion"}
+    assert extra["choices"] == [{"index": 1, "text": "[[PERS", "finish_reason": None}]
+    assert events[2] == "[DONE]"
+
+
+def test_legacy_chunks_change_only_their_text():
+    """Token lists, unknown fields and a chat-style delta are not text of a legacy choice."""
+    vault = make_vault()
+    event = text_chunk(0, "Hi [[PERSON_2]]")
+    event["choices"][0] |= {
+        "logprobs": {"tokens": ["Hi", " [[", "PERSON", "_2]]"]},
+        "note": "[[PERSON_2]]",
+        "delta": {"content": "[[PERSON_2]]"},
+    }
+    [out] = payloads(b"".join(run([sse([event])], vault, shape=COMPLETION_CHUNKS)))
+    event["choices"][0]["text"] = "Hi Jane Doe"
+    assert json.loads(out) == event
 
 
 def test_end_of_stream_without_done_flushes_held_text():

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from maskgate.mask import ActionFn, DetectFn, Finding
-from maskgate.openai import chat
+from maskgate.openai import chat, completions, embeddings, responses
 from maskgate.paths import endpoint
 from maskgate.restore.decode import StreamCallable
 from maskgate.restore.json_answer import RestoreFn
+from maskgate.restore.responses_sse import ResponsesSseRestorer
 from maskgate.restore.sse import SseRestorer
 from maskgate.restore.text import RestoreTally
 from maskgate.vault import Vault
@@ -51,6 +52,21 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         chat.mask_chat_request,
         chat.restore_chat_response,
         SseRestorer,
+    ),
+    Endpoint(
+        "completions",
+        ("/completions",),
+        completions.mask_completion_request,
+        completions.restore_completion_response,
+        completions.restore_completion_stream,
+    ),
+    Endpoint("embeddings", ("/embeddings",), embeddings.mask_embedding_request, None, None),
+    Endpoint(
+        "responses",
+        ("/responses", "/responses/input_tokens", "/responses/compact"),
+        responses.mask_responses_request,
+        responses.restore_responses_answer,
+        ResponsesSseRestorer,
     ),
 )
 """Matched in this order: a more specific ending comes before one it ends with."""

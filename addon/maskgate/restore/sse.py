@@ -1,4 +1,4 @@
-"""Restore a streamed (SSE) chat-completion answer while it streams.
+"""Restore a streamed (SSE) chat or legacy text completion while it streams.
 
 mitmproxy calls `SseRestorer` with every network read, cut anywhere: inside a line,
 inside a UTF-8 character, between `\\r` and `\\n`. Events are reassembled and sent on
@@ -7,6 +7,9 @@ arguments are restored as separate streams; a placeholder the model splits acros
 deltas is held back only as long as it could still become one of ours, and goes out
 at the latest with its choice's `finish_reason`, before `[DONE]`, or at the end.
 Placeholders of redacted values are held the same way, then go out as written.
+
+Both endpoints stream `data:` chunks with a `choices` list and end with `[DONE]`; they
+differ only in where a choice carries its text (`ChunkShape`).
 
 Events we do not change go out byte for byte; changed ones are re-serialized. This
 runs on mitmproxy's event loop, so it only does cheap, linear string work.
@@ -34,14 +37,14 @@ _DONE = b"[DONE]"
 
 
 @dataclass(slots=True)
-class _Event:
+class Event:
     """One SSE event as it arrived: its exact bytes and its lines (content, line ending)."""
 
     raw: bytes
     lines: list[tuple[bytes, bytes]]
 
 
-class _EventReader:
+class EventReader:
     """Cuts a byte stream into SSE events, whatever the read boundaries.
 
     The buffer only holds the event being read; `_scan` remembers how far the current
@@ -57,9 +60,9 @@ class _EventReader:
         # A read ended with `\r`: a `\n` at the start of the next one belongs to that line end.
         self._cr_pending = False
 
-    def feed(self, data: bytes) -> list[_Event]:
+    def feed(self, data: bytes) -> list[Event]:
         """The events this read completes (a late `\\n` of `\\r\\n` comes as a line-less event)."""
-        events: list[_Event] = []
+        events: list[Event] = []
         self._buf += data
         if self._cr_pending and self._buf[self._line_start] == 0x0A:
             if self._lines:
@@ -67,7 +70,7 @@ class _EventReader:
                 self._lines[-1] = (content, b"\r\n")
                 self._line_start = self._scan = self._line_start + 1
             else:
-                events.append(_Event(b"\n", []))
+                events.append(Event(b"\n", []))
                 del self._buf[:1]
         self._cr_pending = False
         buf = self._buf
@@ -77,21 +80,42 @@ class _EventReader:
             self._line_start = self._scan = end.end()
             self._cr_pending = end.end() == len(buf) and end.group() == b"\r"
             if not content:
-                events.append(_Event(bytes(buf[: end.end()]), self._lines))
+                events.append(Event(bytes(buf[: end.end()]), self._lines))
                 del buf[: end.end()]
                 self._lines = []
                 self._line_start = self._scan = 0
         self._scan = len(buf)
         return events
 
-    def finish(self) -> _Event | None:
+    def finish(self) -> Event | None:
         """What is left at the end of the stream: an event that never got its blank line."""
         if not self._buf:
             return None
         lines = self._lines
         if self._line_start < len(self._buf):
             lines.append((bytes(self._buf[self._line_start :]), b""))
-        return _Event(bytes(self._buf), lines)
+        return Event(bytes(self._buf), lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkShape:
+    """Where the choices of one endpoint's stream chunks carry their text."""
+
+    holder: str | None
+    """The key of the object in each choice that holds the text fields and tool calls
+    (chat: `delta`); None when they are fields of the choice itself."""
+    fields: frozenset[str] | None
+    """The text fields; None for every string field but `role`, so that text fields a
+    model streams besides `content` (refusal, reasoning) are restored too."""
+
+    def carries_text(self, key: str) -> bool:
+        return key in self.fields if self.fields is not None else key != "role"
+
+
+CHAT_CHUNKS = ChunkShape("delta", None)
+"""`chat.completion.chunk`: `delta.content`, `.refusal`, reasoning text, `.tool_calls`."""
+COMPLETION_CHUNKS = ChunkShape(None, frozenset({"text"}))
+"""Legacy `text_completion` chunks: `choices[].text`."""
 
 
 @dataclass(slots=True)
@@ -107,16 +131,18 @@ class _ChoiceStreams:
 
 
 class SseRestorer:
-    """A `flow.response.stream` callable restoring a `text/event-stream` chat completion.
+    """A `flow.response.stream` callable restoring a `text/event-stream` answer whose
+    chunks have the given shape (chat completions by default).
 
     `tally` is filled in as the answer streams, so it is complete after the final call.
     """
 
-    def __init__(self, vault: Vault, tally: RestoreTally) -> None:
+    def __init__(self, vault: Vault, tally: RestoreTally, shape: ChunkShape = CHAT_CHUNKS) -> None:
         self._vault = vault
         self._tally = tally
+        self._shape = shape
         self._tails = PlaceholderTails(vault)
-        self._reader = _EventReader()
+        self._reader = EventReader()
         self._choices: dict[int, _ChoiceStreams] = {}
         self._newline = b"\n"
 
@@ -134,13 +160,13 @@ class SseRestorer:
             return self._flush_pending()
         return self._event(event, last=True)
 
-    def _event(self, event: _Event, *, last: bool = False) -> bytes:
+    def _event(self, event: Event, *, last: bool = False) -> bytes:
         """The bytes that replace `event`, after any held text that must go out before it.
 
         `last` marks the unterminated tail at the end of the stream: everything still
         held goes out with it (into it when it is a chunk of the same choice).
         """
-        data = _data_lines(event)
+        data = data_lines(event)
         if not data:
             return self._flush_pending() + event.raw if last else event.raw
         if event.lines[data[0][0]][1]:
@@ -153,7 +179,7 @@ class SseRestorer:
         before = self._flush_pending() if last else b""
         if not changed:
             return before + event.raw
-        return before + _rewrite(event, [i for i, _ in data], chunk)
+        return before + rewrite(event, [i for i, _ in data], chunk)
 
     def _restore_chunk(self, chunk: dict[str, Any], *, flush: bool) -> bool:
         changed = False
@@ -163,23 +189,33 @@ class SseRestorer:
             index = choice.get("index")
             streams = self._streams(index if isinstance(index, int) else position)
             streams.last_chunk = chunk
-            delta = choice.get("delta")
-            if isinstance(delta, dict):
-                changed |= self._restore_delta(delta, streams)
+            texts = self._texts(choice)
+            if texts is not None:
+                changed |= self._restore_texts(texts, streams)
             if flush or choice.get("finish_reason") is not None:
                 changed |= self._flush_into(choice, streams)
         return changed
 
-    def _restore_delta(self, delta: dict[str, Any], streams: _ChoiceStreams) -> bool:
+    def _texts(self, choice: dict[str, Any], *, create: bool = False) -> dict[str, Any] | None:
+        """The object of `choice` that holds its text fields; added empty if `create` and missing."""
+        key = self._shape.holder
+        if key is None:
+            return choice
+        texts = choice.get(key)
+        if not isinstance(texts, dict) and create:
+            texts = choice[key] = {}
+        return texts if isinstance(texts, dict) else None
+
+    def _restore_texts(self, texts: dict[str, Any], streams: _ChoiceStreams) -> bool:
         changed = False
-        for key, value in list(delta.items()):
-            if key != "role" and isinstance(value, str):
+        for key, value in list(texts.items()):
+            if self._shape.carries_text(key) and isinstance(value, str):
                 stream = streams.fields.get(key) or streams.fields.setdefault(key, self._stream())
                 restored = stream.feed(value)
                 if restored != value:
-                    delta[key] = restored
+                    texts[key] = restored
                     changed = True
-        calls = delta.get("tool_calls")
+        calls = texts.get("tool_calls")
         for position, call in enumerate(calls if isinstance(calls, list) else ()):
             function = call.get("function") if isinstance(call, dict) else None
             if not isinstance(function, dict) or not isinstance(function.get("arguments"), str):
@@ -194,19 +230,18 @@ class SseRestorer:
         return changed
 
     def _flush_into(self, choice: dict[str, Any], streams: _ChoiceStreams) -> bool:
-        """Append every held text of the choice to its delta, adding fields it lacks."""
+        """Append every held text of the choice to its text fields, adding those it lacks."""
         if not streams.pending():
             return False
-        delta = choice.get("delta")
-        if not isinstance(delta, dict):
-            delta = choice["delta"] = {}
+        texts = self._texts(choice, create=True)
+        assert texts is not None
         for key, stream in streams.fields.items():
             if held := stream.flush():
-                current = delta.get(key)
-                delta[key] = (current if isinstance(current, str) else "") + held
+                current = texts.get(key)
+                texts[key] = (current if isinstance(current, str) else "") + held
         for index, stream in streams.tools.items():
             if held := stream.flush():
-                function = _tool_function(delta, index)
+                function = _tool_function(texts, index)
                 function["arguments"] += held
         return True
 
@@ -216,11 +251,12 @@ class SseRestorer:
         for index, streams in self._choices.items():
             if not streams.pending():
                 continue
-            choice: dict[str, Any] = {"index": index, "delta": {}, "finish_reason": None}
+            choice: dict[str, Any] = {"index": index}
             self._flush_into(choice, streams)
+            choice["finish_reason"] = None
             chunk = {key: streams.last_chunk[key] for key in _ENVELOPE if key in streams.last_chunk}
             chunk["choices"] = [choice]
-            events.append(b"data: " + _dumps(chunk) + self._newline + self._newline)
+            events.append(b"data: " + dumps(chunk) + self._newline + self._newline)
         return b"".join(events)
 
     def _streams(self, index: int) -> _ChoiceStreams:
@@ -233,7 +269,7 @@ class SseRestorer:
         return IncrementalRestorer(self._vault, self._tally, self._tails, escape)
 
 
-def _data_lines(event: _Event) -> list[tuple[int, bytes]]:
+def data_lines(event: Event) -> list[tuple[int, bytes]]:
     """(line number, value) of each `data` field line of the event."""
     return [(i, value) for i, (content, _) in enumerate(event.lines) if (value := _data(content)) is not None]
 
@@ -255,7 +291,7 @@ def _chunk(payload: bytes) -> dict[str, Any] | None:
     return chunk if isinstance(chunk, dict) and isinstance(chunk.get("choices"), list) else None
 
 
-def _dumps(chunk: dict[str, Any]) -> bytes:
+def dumps(chunk: dict[str, Any]) -> bytes:
     """Compact UTF-8 JSON; escaped ASCII when the chunk holds a lone surrogate (`"\\ud83d"`)."""
     try:
         return json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode()
@@ -263,15 +299,16 @@ def _dumps(chunk: dict[str, Any]) -> bytes:
         return json.dumps(chunk, separators=(",", ":")).encode()
 
 
-def _rewrite(event: _Event, data_lines: list[int], chunk: dict[str, Any]) -> bytes:
-    """The event with its data lines replaced by one line holding `chunk`; other lines kept."""
-    first = data_lines[0]
+def rewrite(event: Event, data_at: list[int], chunk: dict[str, Any]) -> bytes:
+    """The event with its data lines (numbers `data_at`) replaced by one line holding `chunk`;
+    other lines kept."""
+    first = data_at[0]
     prefix = b"data: " if event.lines[first][0].startswith(b"data: ") else b"data:"
-    dropped = set(data_lines[1:])
+    dropped = set(data_at[1:])
     parts = []
     for i, (content, ending) in enumerate(event.lines):
         if i == first:
-            parts.append(prefix + _dumps(chunk) + ending)
+            parts.append(prefix + dumps(chunk) + ending)
         elif i not in dropped:
             parts.append(content + ending)
     return b"".join(parts)
