@@ -41,7 +41,7 @@ from maskgate.detect.pii import SpacyModelNotFound, resolve_spacy_model
 from maskgate.errors import Refusal, error_response
 from maskgate.headers import MaskGateHeaders
 from maskgate.mask import Finding, masked_any
-from maskgate.openai.endpoints import ENDPOINTS, Endpoint, endpoint_for
+from maskgate.openai.endpoints import ENDPOINTS, Endpoint, StreamRestorer, endpoint_for
 from maskgate.openai.jsonbody import encode_json
 from maskgate.paths import endpoint
 from maskgate.policy import (
@@ -160,6 +160,7 @@ class _Masked:
     target: Endpoint
     stream_tally: RestoreTally | None = None
     """Set when the answer is an event stream: filled in by the stream restorer as events pass."""
+    stream_restorer: StreamRestorer | None = None
     stream_copy: _KeepUpstream | None = None
     """The event stream as upstream sent it, kept only while mitmproxy stores streamed bodies."""
     json_answer: JsonAnswerRestorer | None = None
@@ -413,7 +414,7 @@ class MaskGate:
         restorer: StreamCallable
         if event_stream and (restore_stream := state.target.restore_stream) is not None:
             state.stream_tally = RestoreTally()
-            restorer = restore_stream(state.vault, state.stream_tally)
+            restorer = state.stream_restorer = restore_stream(state.vault, state.stream_tally)
             if ctx.options.store_streamed_bodies:
                 restorer = state.stream_copy = _KeepUpstream(restorer)
         elif not event_stream and (restore := state.target.restore) is not None:
@@ -456,9 +457,9 @@ class MaskGate:
                 _store_upstream_stream(flow.response, state)
             # The openai SDK hangs up as soon as it reads `[DONE]`, so a stream read to its
             # end often finishes here rather than in `response`.
-            annotate.record_restore(
-                flow, state.stream_tally, "connection closed before the stream's end; counted up to there"
-            )
+            whole = state.stream_restorer is not None and state.stream_restorer.finished
+            note = "" if whole else "connection closed before the stream's end; counted up to there"
+            annotate.record_restore(flow, state.stream_tally, note)
 
     @command.command("maskgate.report")
     def report(self, flows: Sequence[Flow]) -> str:

@@ -496,6 +496,23 @@ def test_stored_event_stream_is_the_one_upstream_sent(storing_gate, ending):
     assert "2 restored" in flow.comment
 
 
+@pytest.mark.parametrize("hang_up_after", ["[DONE]", "the first event"])
+def test_a_client_hanging_up_is_noted_only_before_the_streams_end(gate, hang_up_after):
+    """The openai SDK closes the connection once it has read `[DONE]`: that answer is whole."""
+    addon, _ = gate
+    flow = _chat(PROMPT)
+    asyncio.run(addon.request(flow))
+    wire = _sse("Dear [[PERSON_1]]", ", bye")
+    flow.response = http.Response.make(200, b"", {"content-type": "text/event-stream"})
+    addon.responseheaders(flow)
+    read = wire if hang_up_after == "[DONE]" else wire[: wire.index(b"\n\n") + 2]
+    flow.response.stream(read)
+    flow.error = flow_module.Error("peer closed connection")
+    addon.error(flow)
+    assert "1 restored" in flow.comment
+    assert ("connection closed before the stream's end" in flow.comment) == (hang_up_after != "[DONE]")
+
+
 def test_without_store_streamed_bodies_the_flow_keeps_no_stream(gate):
     addon, _ = gate
     flow = _chat(PROMPT)

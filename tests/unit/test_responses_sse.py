@@ -460,3 +460,15 @@ def test_every_kind_of_output_read_byte_by_byte():
     assert out == run([stream], vault)
     assert_round_trip(client_view(out), outputs, expected_texts(outputs, vault))
     assert tally == expected_tally(outputs, vault)
+
+
+def test_finished_only_once_the_final_event_has_passed():
+    """The addon tells a client that hung up after `response.completed` from one that left early."""
+    vault = make_vault()
+    wire = sse(events(realistic(vault)))
+    final = wire.rindex(b"event: response.completed")
+    restorer = ResponsesSseRestorer(vault, RestoreTally())
+    restorer(wire[:final])
+    assert not restorer.finished
+    restorer(wire[final:])
+    assert restorer.finished

@@ -658,3 +658,14 @@ def test_a_redacted_placeholder_is_held_only_until_it_is_complete():
     assert content_of(out) == "Key [[TOKEN_1]] done"
     restorer = SseRestorer(vault, RestoreTally())
     assert content_of(restorer(sse([chunk(0, {"content": "Key [[TOK"})]))) == "Key "
+
+
+def test_finished_only_once_done_has_passed():
+    """The addon tells a client that hung up after `[DONE]` from one that left early."""
+    vault = make_vault()
+    wire = sse(completion({0: split(mask("Dear Zoë Müller", vault), [3, 9])}, [0, 0, 0]))
+    restorer = SseRestorer(vault, RestoreTally())
+    restorer(wire[: wire.index(b"data: [DONE]")])
+    assert not restorer.finished
+    restorer(wire[wire.index(b"data: [DONE]") :])
+    assert restorer.finished

@@ -8,14 +8,13 @@ Azure OpenAI's `/openai/deployments/NAME/chat/completions`, OpenRouter's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from maskgate.mask import ActionFn, DetectFn, Finding
 from maskgate.openai import chat, completions, embeddings, responses
 from maskgate.paths import endpoint
-from maskgate.restore.decode import StreamCallable
 from maskgate.restore.json_answer import RestoreFn
 from maskgate.restore.responses_sse import ResponsesSseRestorer
 from maskgate.restore.sse import SseRestorer
@@ -24,8 +23,20 @@ from maskgate.vault import Vault
 
 MaskFn = Callable[[dict[str, Any], DetectFn, ActionFn], tuple[Vault, list[Finding]]]
 """Masks a parsed request body in place; leaves it unchanged when a finding is blocked."""
-StreamRestorerFn = Callable[[Vault, RestoreTally], StreamCallable]
-"""Makes the stream callable that restores one streamed (SSE) answer, filling in the tally."""
+
+
+class StreamRestorer(Protocol):
+    """A `flow.response.stream` callable that restores one streamed (SSE) answer."""
+
+    finished: bool
+    """True once the stream's last event has passed. Clients often hang up right after it,
+    before the connection's end: the answer they got is still whole."""
+
+    def __call__(self, data: bytes) -> bytes | Iterable[bytes]: ...
+
+
+StreamRestorerFn = Callable[[Vault, RestoreTally], StreamRestorer]
+"""Makes the restorer of one streamed answer, which fills in the tally as events pass."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,6 +101,8 @@ class ResponsesSseRestorer:
         self._reader = EventReader()
         self._streams: dict[_Key, _Stream] = {}
         self._counted: set[_Key] = set()
+        self.finished = False
+        """True once the final event (`response.completed`, …) or the stream's end has passed."""
 
     def __call__(self, data: bytes) -> bytes | list[bytes]:
         """Bytes to send on; `[]` when nothing is ready, never `b""` (it ends HTTP/1.1 bodies)."""
@@ -111,6 +113,7 @@ class ResponsesSseRestorer:
         return b"".join([self._event(event) for event in self._reader.feed(data)])
 
     def _end(self) -> bytes:
+        self.finished = True
         event = self._reader.finish()
         return self._flush(_ALL) if event is None else self._event(event, last=True)
 
@@ -125,8 +128,10 @@ class ResponsesSseRestorer:
         payload = _payload(raw) if at else None
         if payload is None:
             final = last or raw.strip() == _DONE
+            self.finished |= final
             return self._flush(_ALL) + event.raw if final else event.raw
         kind: str = payload["type"]
+        self.finished |= kind in _FINAL
         streamed = _STREAMED.get(kind.removesuffix(".delta")) if kind.endswith(".delta") else None
         if streamed is not None:
             changed = self._delta(event, payload, streamed, flush=last)

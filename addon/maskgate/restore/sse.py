@@ -145,6 +145,8 @@ class SseRestorer:
         self._reader = EventReader()
         self._choices: dict[int, _ChoiceStreams] = {}
         self._newline = b"\n"
+        self.finished = False
+        """True once `[DONE]` or the stream's end has passed: the client has the whole answer."""
 
     def __call__(self, data: bytes) -> bytes | list[bytes]:
         """Bytes to send on; `[]` when nothing is ready, never `b""` (it ends HTTP/1.1 bodies)."""
@@ -155,6 +157,7 @@ class SseRestorer:
         return b"".join([self._event(event) for event in self._reader.feed(data)])
 
     def _end(self) -> bytes:
+        self.finished = True
         event = self._reader.finish()
         if event is None:
             return self._flush_pending()
@@ -173,6 +176,7 @@ class SseRestorer:
             self._newline = event.lines[data[0][0]][1]
         payload = data[0][1] if len(data) == 1 else b"\n".join(value for _, value in data)
         if payload.strip() == _DONE:
+            self.finished = True
             return self._flush_pending() + event.raw
         chunk = _chunk(payload)
         changed = chunk is not None and self._restore_chunk(chunk, flush=last)
