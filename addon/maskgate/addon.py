@@ -317,6 +317,7 @@ class MaskGate:
         model_option = self._model_option
         self._reloading = self._builder.submit(self._reload, lambda: _load_rules(current.path, model_option))
         await asyncio.wrap_future(self._reloading)
+        self._scope_decryption()
 
     def done(self) -> None:
         if self._poller is not None:
