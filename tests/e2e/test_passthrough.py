@@ -7,6 +7,7 @@ import datetime
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from mitmproxy import io
 
+from .conftest import write_rules
 from .fake_openai import FakeOpenAI
 from .mitmweb import running_maskgate
 
@@ -122,3 +124,29 @@ def test_other_hosts_are_tunnelled_untouched(
         assert list(io.FlowReader(saved).stream()) == []
     assert f"server connect 127.0.0.1:{port}" in log
     assert SERVER_NAME not in log and "GET " not in log
+
+
+def test_a_host_added_to_the_rules_while_running_is_decrypted_from_then_on(
+    fake_openai_server: FakeOpenAI, tmp_path: Path, other_tls_server: tuple[int, Path]
+) -> None:
+    """Left tunnelled, a newly guarded host would send its requests unmasked."""
+    port, cert = other_tls_server
+    rules = write_rules(tmp_path / "rules.yaml", ())
+    trust_upstream = ["--set", f"ssl_verify_upstream_trusted_ca={cert}"]
+    with running_maskgate(
+        "run", fake_openai_server, tmp_path, options=["--rules", str(rules)], mitmproxy_args=trust_upstream
+    ) as (proxy, _):
+        shown, _answer = _get_through_proxy(proxy.port, port, cert)
+        assert shown == ssl.PEM_cert_to_DER_cert(cert.read_text(encoding="ascii"))
+
+        write_rules(rules, [("  - api.openai.com\n", "  - api.openai.com\n  - 127.0.0.1\n")])
+        deadline = time.monotonic() + 30
+        while "rules reloaded" not in proxy.log_text():
+            assert time.monotonic() < deadline, proxy.log_tail()
+            time.sleep(0.1)
+        # Now the proxy answers the handshake with a certificate of its own CA.
+        with pytest.raises(ssl.SSLCertVerificationError):
+            _get_through_proxy(proxy.port, port, cert)
+        shown, answer = _get_through_proxy(proxy.port, port, proxy.ca_path)
+    assert shown != ssl.PEM_cert_to_DER_cert(cert.read_text(encoding="ascii"))
+    assert answer.endswith(GREETING)
