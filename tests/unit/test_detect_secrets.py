@@ -417,13 +417,18 @@ def test_without_kingfisher_installed_the_other_engines_still_run(monkeypatch, c
     assert [text[d.start : d.end] for d in SecretDetector(load_policy()).detect(text)] == [GITLAB]
 
 
-def test_kingfisher_writes_nothing_to_disk(monkeypatch, tmp_path):
+def test_kingfisher_caches_only_its_compiled_rules_in_the_users_cache(monkeypatch, tmp_path):
     for name in ("HOME", "XDG_CACHE_HOME", "KF_RULE_CACHE_DIR", "TMPDIR"):
         monkeypatch.setenv(name, str(tmp_path / name))
         (tmp_path / name).mkdir()
-    kingfisher = secrets._kingfisher.__wrapped__()
-    assert kingfisher is not None and [d.engine for d in _scan(kingfisher, GROQ)] == ["kingfisher"]
-    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    for _ in range(2):  # the second build reads the cache the first one wrote
+        kingfisher = secrets._kingfisher.__wrapped__()
+        assert kingfisher is not None and [d.engine for d in _scan(kingfisher, GROQ)] == ["kingfisher"]
+    cache = tmp_path / "XDG_CACHE_HOME" / "maskgate" / "kingfisher"
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written and all(p.parent == cache for p in written)
+    assert cache.stat().st_mode & 0o077 == 0
+    assert not any(GROQ.encode() in p.read_bytes() for p in written)
 
 
 def _scan(kingfisher, text: str) -> list:

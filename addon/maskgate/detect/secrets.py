@@ -11,7 +11,9 @@ patterns, which run over the whole text.
 
 kingfisher (an in-process Rust scanner with several hundred provider formats) covers the
 providers neither the plugins nor the patterns know. Its catalogue is compiled once per
-process, in memory: nothing is cached on disk and nothing is validated over the network.
+process; nothing is validated over the network. The compiled catalogue (public rules, no
+text ever scanned) is cached in the user's cache directory, which cuts a start from about
+three seconds to half a second.
 
 What every engine reports is then checked against the look-alikes chat text is full of:
 placeholder keys (``sk-...``, ``YOUR_API_KEY``, ``ghp_xxxx``) from all engines, and digests,
@@ -23,9 +25,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
@@ -254,10 +258,10 @@ def _kingfisher() -> _Kingfisher | None:
     """kingfisher's scanner over its built-in catalogue, with the type of each rule it reports.
 
     Compiling the catalogue takes about three seconds, so it happens once per process and
-    every detector shares the result. It is kept in memory only: the library's own cache
-    would write the compiled rules to disk. None where the package is not installed (it has
-    no build for some platforms, such as Intel macOS); detection then relies on the plugins
-    and patterns alone, and says so once.
+    every detector shares the result, and the compiled rules are cached on disk (see
+    `kingfisher_cache_dir`). None where the package is not installed (it has no build for
+    some platforms, such as Intel macOS); detection then relies on the plugins and patterns
+    alone, and says so once.
     """
     try:
         from kingfisher_sdk import Rules, Scanner
@@ -267,11 +271,25 @@ def _kingfisher() -> _Kingfisher | None:
             "secrets.detect_secrets and secrets.patterns are not detected"
         )
         return None
-    rules = Rules(cache=False)
+    cache_dir = kingfisher_cache_dir()
+    rules = Rules(cache=cache_dir is not None, cache_dir=cache_dir)
     # Invisible rules are helpers of composite rules (an AWS secret next to its key id, Azure
     # tenant and client ids): parts the visible rule reports with, not findings of their own.
     types = {rule["id"]: _kingfisher_type(rule["id"]) for rule in rules.metadata() if rule["visible"]}
     return _Kingfisher(Scanner(rules), types)
+
+
+def kingfisher_cache_dir() -> Path | None:
+    """Where kingfisher's compiled catalogue is cached: `$XDG_CACHE_HOME/maskgate/kingfisher`
+    (`~/.cache/…` by default), made readable by the user alone; the library skips a cache
+    directory others could write to. None when it cannot be made: then every start compiles."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = base / "maskgate" / "kingfisher"
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path
 
 
 def _kingfisher_type(rule_id: str) -> str:
