@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import bisect
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from maskgate.detect.occurrences import OccurrenceCache
 from maskgate.detect.types import Detection
 from maskgate.fingerprint import fingerprint
 from maskgate.policy import ACTION_STRENGTH, Action
@@ -32,8 +33,14 @@ ActionFn = Callable[[Detection], Action]
 """The policy's action for a detection (by its type and whether it is a secret)."""
 
 
+OCCURRENCES = OccurrenceCache()
+"""Where known values occur in each text, kept from one request to the next: a conversation's
+history comes again with every turn (see `maskgate.detect.occurrences`)."""
+
 _BY_STRICTNESS = (Action.BLOCK, Action.REDACT, Action.MASK, Action.LOG)
-_PLACEHOLDER_ACTIONS = frozenset({Action.MASK, Action.REDACT})
+_PLACEHOLDER_ACTIONS = (Action.MASK, Action.REDACT)
+"""A tuple, whose `in` finds a member by identity: a set would hash it, and hashing an enum
+member runs Python code, for each of thousands of spans."""
 
 
 def mask_everything(_: Detection) -> Action:
@@ -101,58 +108,58 @@ def mask_slots(
     finding is to be blocked (the caller refuses the request). Placeholders are issued
     in slot order, left to right, so numbering follows first appearance in the request.
     """
-    vault = Vault(reserved=_placeholders_in(slot.text for slot in slots))
     detections = _detect_all(slots, detect, action_of)
-    known = _known_values(slots, detections, action_of)
+    known = _known_values(slots, detections)
+    found = OCCURRENCES.find([slot.text for slot in slots], OCCURRENCES.values(list(known)), _placeholders_in)
+    vault = Vault(reserved=frozenset().union(*(f.placeholders for f in found)))
     if not known:
         return vault, []
-
-    # One finder per action: an alternation matches without overlaps, so a logged value
-    # containing a masked one (or a masked one containing a blocked one) would hide it.
-    finders = [_value_finder(v for v, (_, a) in known.items() if a == action) for action in _BY_STRICTNESS]
-    plans: list[tuple[TextSlot, list[_Span]]] = []
-    for slot, found in zip(slots, detections, strict=True):
+    blocked = any(action == Action.BLOCK for _, action in known.values())
+    fingerprints: dict[str, str] = {}
+    findings: list[Finding] = []
+    for slot, detected, occurring in zip(slots, detections, found, strict=True):
+        text = slot.text
         spans = [
-            _Span(d.start, d.end, *_strictest(known, slot.text[d.start : d.end], d, action_of), False)
-            for d in found
+            _Span(d.start, d.end, *_strictest(known, text[d.start : d.end], d, action), False)
+            for d, action in detected
         ]
         if slot.write is None:
             # Analysis-only text is never rewritten, but a blocked value found there must
             # still be reported, or the request could go out with nothing to refuse it.
             spans = [span for span in spans if span.action == Action.BLOCK]
         else:
+            # In text that is written back the detected text is the value itself: found again
+            # at the same place, it adds nothing to its detection, which has the same action.
+            detected_at = {(d.start, d.end) for d, _ in detected}
             spans += [
-                _Span(m.start(), m.end(), *known[m.group()], True)
-                for finder in finders
-                if finder
-                for m in finder.finditer(slot.text)
+                _Span(start, end, *known[text[start:end]], True)
+                for start, end in occurring.spans
+                if (start, end) not in detected_at
             ]
-        if chosen := _non_overlapping(spans):
-            plans.append((slot, chosen))
-    blocked = any(action == Action.BLOCK for _, action in known.values())
-    findings: list[Finding] = []
-    for slot, chosen in plans:
         pieces: list[str] = []
         pos = 0
-        for span in chosen:
-            d, value, placeholder = span.detection, slot.text[span.start : span.end], ""
+        for span in _non_overlapping(spans):
+            d, value = span.detection, text[span.start : span.end]
+            placeholder, entity_type = "", d.entity_type
             if span.action in _PLACEHOLDER_ACTIONS and not blocked:
-                placeholder = vault.placeholder_for(
-                    value, d.entity_type, secret=d.secret, restore=span.action == Action.MASK
-                )
-                pieces += (slot.text[pos : span.start], placeholder)
+                restore = span.action == Action.MASK
+                entry = vault.entry_for(value, d.entity_type, secret=d.secret, restore=restore)
+                # The value is described as the type it was first masked as.
+                placeholder, entity_type = entry.placeholder, entry.entity_type
+                pieces += (text[pos : span.start], placeholder)
                 pos = span.end
-            entity_type = vault.lookup(placeholder).entity_type if placeholder else d.entity_type
             # Described as the value it stands for, so JSON source matches the same value elsewhere.
             plain = _json_unescape(value) if slot.json_source else value
+            if plain not in fingerprints:
+                fingerprints[plain] = fingerprint(plain)
             findings.append(
                 Finding(
                     slot.path, entity_type, placeholder, d.score, d.engine, d.recognizer,
-                    d.secret, len(plain), span.propagated, fingerprint(plain), span.action,
+                    d.secret, len(plain), span.propagated, fingerprints[plain], span.action,
                 )
             )  # fmt: skip
         if pos and slot.write is not None:
-            pieces.append(slot.text[pos:])
+            pieces.append(text[pos:])
             slot.write("".join(pieces))
     return vault, findings
 
@@ -162,8 +169,13 @@ def masked_any(findings: Iterable[Finding]) -> bool:
     return any(f.placeholder for f in findings)
 
 
-@dataclass(frozen=True, slots=True)
-class _Span:
+_Acted = tuple[Detection, Action]
+"""A detection and the action the policy takes on it."""
+
+
+class _Span(NamedTuple):
+    """A stretch of a slot to act on: a tuple, as there are thousands per request."""
+
     start: int
     end: int
     detection: Detection
@@ -171,27 +183,21 @@ class _Span:
     propagated: bool
 
 
-def _known_values(
-    slots: list[TextSlot], detections: list[list[Detection]], action_of: ActionFn
-) -> dict[str, tuple[Detection, Action]]:
+def _known_values(slots: list[TextSlot], detections: list[list[_Acted]]) -> dict[str, _Acted]:
     """Every detected value with the detection that decides it: the strictest action,
     and among equals the first one found."""
-    known: dict[str, tuple[Detection, Action]] = {}
+    known: dict[str, _Acted] = {}
     for slot, found in zip(slots, detections, strict=True):
-        for d in found:
+        for d, action in found:
             value = slot.text[d.start : d.end]
             value = _json_unescape(value) if slot.json_source else value
-            action = action_of(d)
             if value not in known or ACTION_STRENGTH[action] > ACTION_STRENGTH[known[value][1]]:
                 known[value] = (d, action)
     return known
 
 
-def _strictest(
-    known: dict[str, tuple[Detection, Action]], value: str, d: Detection, action_of: ActionFn
-) -> tuple[Detection, Action]:
+def _strictest(known: dict[str, _Acted], value: str, d: Detection, action: Action) -> _Acted:
     """`d` with its own action, unless the same value was detected with a stricter one."""
-    action = action_of(d)
     other = known.get(value)
     return other if other and ACTION_STRENGTH[other[1]] > ACTION_STRENGTH[action] else (d, action)
 
@@ -205,60 +211,29 @@ def _json_unescape(value: str) -> str:
     return decoded if isinstance(decoded, str) else value
 
 
-def _placeholders_in(texts: Iterable[str]) -> set[str]:
+def _placeholders_in(text: str) -> list[str]:
     """Placeholders the user already wrote, in any form the answer restorer accepts.
 
     `[person_1]` in the request reserves `[[PERSON_1]]`: were it issued, an answer quoting
     the user's own text would be "restored" into a value the user never wrote there.
     """
-    return {
-        f"[[{m.group('id').upper()}]]" for text in texts if "[" in text for m in IN_TEXT.form.finditer(text)
-    }
+    return [f"[[{m.group('id').upper()}]]" for m in IN_TEXT.form.finditer(text)] if "[" in text else []
 
 
-def _detect_all(slots: list[TextSlot], detect: DetectFn, action_of: ActionFn) -> list[list[Detection]]:
-    """Detections per slot, without `off` types; identical texts (repeated history, tool
-    echoes) are analysed once."""
-    cache: dict[str, list[Detection]] = {}
+def _detect_all(slots: list[TextSlot], detect: DetectFn, action_of: ActionFn) -> list[list[_Acted]]:
+    """Detections per slot with their actions, without `off` types; identical texts
+    (repeated history, tool echoes) are analysed once."""
+    cache: dict[str, list[_Acted]] = {}
     result = []
     for slot in slots:
         if not slot.scan or not slot.text.strip():
             result.append([])
             continue
         if slot.text not in cache:
-            cache[slot.text] = [
-                d for d in detect(slot.text) if d.end > d.start and action_of(d) != Action.OFF
-            ]
+            acted = [(d, action_of(d)) for d in detect(slot.text) if d.end > d.start]
+            cache[slot.text] = [(d, action) for d, action in acted if action != Action.OFF]
         result.append(cache[slot.text])
     return result
-
-
-def _value_finder(values: Iterable[str]) -> re.Pattern[str] | None:
-    """A pattern matching any of `values` (None if there are none), longest first, never
-    inside a longer word.
-
-    The word guard applies only at a value's edges that are word characters, so
-    `Ann` is not masked inside `Annual`, while `+1 415…` or `…@x.org` still match.
-
-    Values are grouped by their first character, which each group's pattern starts with, so
-    the regex engine skips every position holding none of them instead of trying each value
-    there: the whole history is searched on every turn. The guard before a value is checked
-    once its first character has matched, by a look-behind over that character and the one
-    before it.
-    """
-    groups: dict[str, list[str]] = {}
-    for value in sorted(values, key=len, reverse=True):
-        groups.setdefault(value[0], []).append(value)
-    alternatives = []
-    for first, group in groups.items():
-        left = r"(?<!\w[\s\S])" if re.match(r"\w", first) else ""
-        rests = "|".join(
-            re.escape(value[1:]) + (r"(?!\w)" if re.match(r"\w", value[-1]) else "") for value in group
-        )
-        alternatives.append(f"{re.escape(first)}{left}(?:{rests})")
-    # Compiled outside `re`'s module-wide cache, whose keys would hold the values in clear
-    # long after the request: `re.compile` offers no way around it.
-    return re._compiler.compile("|".join(alternatives), 0) if alternatives else None
 
 
 def _non_overlapping(spans: list[_Span]) -> list[_Span]:
@@ -268,26 +243,32 @@ def _non_overlapping(spans: list[_Span]) -> list[_Span]:
     where nothing stricter was taken: a logged value never leaves part of an overlapping
     masked one in clear, a masked value never hides a blocked one, and a redacted one is
     never given back in the answer as part of a masked one. Within one action, leftmost
-    first, the longer one on a tie, detected before propagated.
+    first, the longer one on a tie, detected before propagated; a span that does not fit
+    leaves room for a shorter one at the same place.
     """
+    spans.sort(key=_leftmost_first)
     chosen: list[_Span] = []
     for action in _BY_STRICTNESS:
-        taken = sorted(chosen, key=lambda s: s.start)
-        starts = [s.start for s in taken]
-        for span in _leftmost([s for s in spans if s.action == action]):
-            i = bisect.bisect_left(starts, span.end)
-            if i == 0 or taken[i - 1].end <= span.start:
-                chosen.append(span)
-    return sorted(chosen, key=lambda s: s.start)
-
-
-def _leftmost(spans: list[_Span]) -> list[_Span]:
-    """Leftmost spans first, the longer one on a tie, detected before propagated."""
-    spans.sort(key=lambda s: (s.start, -s.end, s.propagated))
-    chosen: list[_Span] = []
-    end = -1
-    for span in spans:
-        if span.start >= end:
-            chosen.append(span)
-            end = span.end
+        if candidates := [span for span in spans if span.action is action]:
+            chosen = _fill(chosen, candidates)
     return chosen
+
+
+def _leftmost_first(span: _Span) -> tuple[int, int, bool]:
+    return span.start, -span.end, span.propagated
+
+
+def _fill(taken: list[_Span], candidates: list[_Span]) -> list[_Span]:
+    """`taken` (disjoint, in text order) with every candidate, in the given order, that
+    overlaps nothing taken before it; in text order."""
+    starts = [span.start for span in taken]
+    added: list[_Span] = []
+    end = -1
+    for span in candidates:
+        if span.start < end:
+            continue
+        i = bisect.bisect_left(starts, span.end)
+        if i == 0 or taken[i - 1].end <= span.start:
+            added.append(span)
+            end = span.end
+    return sorted(taken + added, key=_leftmost_first) if taken else added

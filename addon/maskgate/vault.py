@@ -48,6 +48,12 @@ class Vault:
         Once redacted it stays redacted: restoring it because it was also masked elsewhere
         would put back what the policy keeps out of the answer.
         """
+        return self.entry_for(value, entity_type, secret=secret, restore=restore).placeholder
+
+    def entry_for(
+        self, value: str, entity_type: str, *, secret: bool = False, restore: bool = True
+    ) -> VaultEntry:
+        """The entry of `value`, made on first sight as `placeholder_for` says."""
         entry = self._by_value.get(value)
         if entry is not None and entry.restore and not restore:
             entry = replace(entry, restore=False)
@@ -63,7 +69,7 @@ class Vault:
             entry = VaultEntry(placeholder, value, entity_type, secret, restore)
             self._by_value[value] = entry
             self._by_placeholder[placeholder] = entry
-        return entry.placeholder
+        return entry
 
     def lookup(self, placeholder: str) -> VaultEntry | None:
         """The entry behind a placeholder we issued, or None."""

@@ -55,3 +55,11 @@ def test_a_value_redacted_once_stays_redacted_under_its_first_placeholder():
     assert vault.placeholder_for("Jane", "PERSON") == first
     [entry] = vault
     assert entry == vault.lookup(first) and not entry.restore and entry.value == "Jane"
+
+
+def test_the_entry_of_a_value_is_the_one_its_placeholder_looks_up():
+    vault = Vault()
+    entry = vault.entry_for("Jordan", "PERSON")
+    assert vault.entry_for("Jordan", "LOCATION", restore=False) == vault.lookup(entry.placeholder)
+    assert (entry.placeholder, entry.entity_type) == ("[[PERSON_1]]", "PERSON")
+    assert not vault.lookup(entry.placeholder).restore
