@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 import spacy
+from presidio_analyzer import AnalysisExplanation, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 from spacy.parts_of_speech import IDS
 from spacy.tokens import Doc
 
 from maskgate.detect import pii
-from maskgate.detect.context import ContextArtifacts, PipelineForms, RuleForms
+from maskgate.detect.context import ContextArtifacts, ContextEnhancer, PipelineForms, RuleForms
 from maskgate.detect.engine import Detector
 from maskgate.policy import load_policy
 from tests.unit.detect_texts import code, context_sentences, prose
@@ -110,3 +111,45 @@ def test_rule_lemmas_are_those_of_spacys_lemmatizer(presidio_engine):
         doc = Doc(nlp.vocab, words=[word] * len(parts), pos=parts)
         expected = {word.lower(), *(lemmatizer.rule_lemmatize(token)[0].lower() for token in doc)}
         assert set(forms.forms(doc[0])) == expected, word
+
+
+class _PresidioLoop(LemmaContextAwareEnhancer):
+    """Presidio's own enhancement loop, over the same context words as `ContextEnhancer`."""
+
+    def _extract_surrounding_words(self, nlp_artifacts, word, start):
+        return nlp_artifacts.context_words(start, self.context_prefix_count, self.context_suffix_count)
+
+
+def test_scores_are_raised_as_presidios_enhancer_raises_them(detector):
+    text = "My cell: 212-555-0147, or else 212-555-0148 at home. Meet Tuesday afternoon, 212-555-0149."
+    artifacts = ours(detector, text)
+    registry = detector._pii._analyzer.registry
+    phone = next(r for r in registry.recognizers if "PHONE_NUMBER" in r.supported_entities and r.context)
+    no_context = next(r for r in registry.recognizers if not r.context)
+
+    def results() -> list[RecognizerResult]:
+        made = []
+        for start, end, score, recognizer, boosted in [
+            (9, 21, 0.4, phone, False),
+            (31, 43, 0.01, phone, False),  # raised to Presidio's minimum with context
+            (31, 43, 0.4, phone, True),  # already raised by its recognizer
+            (9, 21, 0.5, no_context, False),
+            (77, 89, 0.4, phone, False),  # no context word near it, unless one is given
+        ]:
+            metadata = {
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+                RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: boosted,
+            }
+            explanation = AnalysisExplanation(recognizer.name, score)
+            made.append(RecognizerResult("PHONE_NUMBER", start, end, score, explanation, metadata))
+        return made
+
+    recognizers = [phone, no_context]
+    assert text[77:89] == "212-555-0149"
+    for context in (None, ["Mobile"]):
+        expected = _PresidioLoop().enhance_using_context(text, results(), artifacts, recognizers, context)
+        got = ContextEnhancer().enhance_using_context(text, results(), artifacts, recognizers, context)
+        assert [(r.score, r.analysis_explanation.supportive_context_word) for r in got] == [
+            (r.score, r.analysis_explanation.supportive_context_word) for r in expected
+        ]
+        assert [r.score for r in got] != [r.score for r in results()]

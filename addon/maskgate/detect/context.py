@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
+from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
 from spacy.attrs import IS_PUNCT, IS_STOP
@@ -267,7 +268,46 @@ class ContextArtifacts(NlpArtifacts):
 
 
 class ContextEnhancer(LemmaContextAwareEnhancer):
-    """Presidio's lemma context enhancer, reading context words from `ContextArtifacts`."""
+    """Presidio's lemma context enhancer, reading context words from `ContextArtifacts`, and
+    raising the scores of the results it is given rather than of deep copies of them.
+
+    Presidio copies every result, with its explanation and metadata, so that the caller's list
+    stays as it was; but `AnalyzerEngine.analyze` only reads the list returned, and on text full
+    of personal data the copying took 1 of the step's 2.7 ms.
+    """
+
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        recognizers: list[EntityRecognizer],
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
+        if not isinstance(nlp_artifacts, ContextArtifacts):
+            return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
+        by_id = {recognizer.id: recognizer for recognizer in recognizers}
+        given = [word.lower() for word in context or ()]
+        for result in raw_results:
+            metadata = result.recognition_metadata or {}
+            recognizer = by_id.get(metadata.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY))
+            # Results of recognizers without context words, or raised by their recognizer, stay.
+            if recognizer is None or not recognizer.context:
+                continue
+            if metadata.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
+                continue
+            words = nlp_artifacts.context_words(
+                result.start, self.context_prefix_count, self.context_suffix_count
+            )
+            found = self._find_supportive_word_in_context(
+                [*words, *given], recognizer.context, self.context_matching_mode
+            )
+            if found:
+                raised = result.score + self.context_similarity_factor
+                result.score = min(max(raised, self.min_score_with_context_similarity), self.MAX_SCORE)
+                result.analysis_explanation.set_supportive_context_word(found)
+                result.analysis_explanation.set_improved_score(result.score)
+        return raw_results
 
     def _extract_surrounding_words(self, nlp_artifacts: NlpArtifacts, word: str, start: int) -> list[str]:
         if not isinstance(nlp_artifacts, ContextArtifacts):
