@@ -153,32 +153,45 @@ def _size_aims(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def conversation(engines: Engines, turns: int, history_kb: int = HISTORY_KB) -> dict[str, Any]:
     """Section 2: every turn of `turn_bodies` through maskgate; Presidio analyses the first and
-    the last turn's bodies whole, as an addon without memory of earlier turns would."""
+    the last turn's bodies whole, as an addon without memory of earlier turns would.
+
+    Then the conversation goes on as often again with other messages, each previous answer
+    analysed before the turn that resends it is timed, as it could be while the user reads it:
+    what a turn costs when only the user's message is new."""
     samples, baseline = [], {}
     for turn, body in enumerate(turn_bodies(turns, history_kb), start=1):
         raw = texts.encode(body)
         samples.append({"turn": turn, "body_bytes": len(raw), "seconds": mask_seconds(engines.detector, raw)})
         if turn in (1, turns):
             baseline[turn] = baseline_seconds(engines.baseline, body)
-    return _conversation_report(samples, baseline)
+    answer_known = []
+    for turn, body in enumerate(turn_bodies(turns, history_kb, "conversation:later"), start=1):
+        engines.detector.detect(body["messages"][-2]["content"])
+        seconds = mask_seconds(engines.detector, texts.encode(body))
+        if turn > 1:  # the first one meets the other conversation's last turns
+            answer_known.append(seconds)
+    return _conversation_report(samples, baseline, answer_known)
 
 
-def turn_bodies(turns: int, history_kb: int) -> Iterator[dict[str, Any]]:
+def turn_bodies(turns: int, history_kb: int, seed: str = "conversation") -> Iterator[dict[str, Any]]:
     """A conversation's requests: a `history_kb` history, then a new 1 KB user message per turn.
 
     Each turn's body is the previous turn's messages plus the previous answer and a new user
     message, as a client resends it; the answer is new text, as the client received it (with
-    the originals back in place).
+    the originals back in place). The history is the same for every `seed`; messages and
+    answers differ.
     """
     history = texts.sized_body("mixed", history_kb * KB, "conversation", last_role="assistant")["messages"]
     for turn in range(1, turns + 1):
-        message = {"role": "user", "content": texts.text("prose", KB, f"conversation:user:{turn}")}
+        message = {"role": "user", "content": texts.text("prose", KB, f"{seed}:user:{turn}")}
         yield {"model": texts.MODEL, "stream": False, "messages": [*history, message]}
-        answer = texts.text("prose", KB, f"conversation:answer:{turn}")
+        answer = texts.text("prose", KB, f"{seed}:answer:{turn}")
         history += [message, {"role": "assistant", "content": answer}]
 
 
-def _conversation_report(samples: list[dict[str, Any]], baseline: dict[int, float]) -> dict[str, Any]:
+def _conversation_report(
+    samples: list[dict[str, Any]], baseline: dict[int, float], answer_known: list[float]
+) -> dict[str, Any]:
     first, last = samples[0], samples[-1]
     warm = [s["seconds"] for s in samples[1:]]
     cold_ms = round(first["seconds"] * 1000, 1)
@@ -186,6 +199,7 @@ def _conversation_report(samples: list[dict[str, Any]], baseline: dict[int, floa
         "turns": [{**s, "seconds": round(s["seconds"], 4)} for s in samples],
         "cold": {"body_bytes": first["body_bytes"], "ms": cold_ms},
         "warm": ms(warm) if warm else None,
+        "warm_answer_known": ms(answer_known) if answer_known else None,
         "presidio": {
             "first_turn_ms": round(baseline[first["turn"]] * 1000, 1),
             "last_turn_ms": round(baseline[last["turn"]] * 1000, 1),

@@ -197,9 +197,13 @@ def conversation_table(section: dict[str, Any]) -> str:
                 f"{section['speedup']['last_turn']:.1f}x", aim["aim"], met(aim),
             ]
         )  # fmt: skip
+        if known := section["warm_answer_known"]:
+            figures = [known["median_ms"], known["p90_ms"], known["max_ms"]]
+            rows.append(["same, answer met before", sizes, *figures, "", "", "", ""])
     header = ["turn", "body KB", "maskgate ms", "p90", "max", "presidio ms", "speed-up", "aim", "met"]
     notes = [
-        "Each turn resends the history plus the previous answer and a new 1 KB message.",
+        "Each turn resends the history plus the previous answer and a new 1 KB message: 2 KB of new text.",
+        "'answer met before': each answer analysed before the turn that resends it; only the message is new.",
         "presidio: the whole first (and last) turn's body; speed-up against maskgate's same turn.",
     ]
     return table("2. Conversation: 100 KB history + 1 KB per turn", header, rows, notes)

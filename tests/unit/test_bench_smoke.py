@@ -91,8 +91,36 @@ def test_conversation_reports_the_cold_turn_apart(engines: inprocess.Engines) ->
     section = inprocess.conversation(engines, turns=3, history_kb=2)
     assert [t["turn"] for t in section["turns"]] == [1, 2, 3]
     assert section["cold"]["ms"] == round(section["turns"][0]["seconds"] * 1000, 1)
-    assert section["warm"]["n"] == 2
+    assert section["warm"]["n"] == section["warm_answer_known"]["n"] == 2
     assert set(section["aims"]) == {"cold_100kb_conversation", "turn_on_history"}
+
+
+def test_a_turn_with_its_answer_met_before_analyses_only_the_new_message(
+    engines: inprocess.Engines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: set[str] = set()
+    new_per_turn: list[int] = []
+    detector = engines.detector
+
+    class Counting:
+        action_for = detector.action_for
+
+        def detect(self, text: str) -> list:
+            seen.add(text)
+            return detector.detect(text)
+
+    timed = inprocess.mask_seconds
+
+    def counted(detector: Detector, raw: bytes) -> float:
+        before = len(seen)
+        seconds = timed(detector, raw)
+        new_per_turn.append(len(seen) - before)
+        return seconds
+
+    monkeypatch.setattr(inprocess, "mask_seconds", counted)
+    inprocess.conversation(inprocess.Engines(Counting(), engines.baseline, {}), turns=3, history_kb=2)
+    # Turns 2 and 3 meet the previous answer and the new message; then, only the message.
+    assert new_per_turn[1:] == [2, 2, 1, 1, 1]
 
 
 def test_figures_and_aims() -> None:
