@@ -254,14 +254,14 @@ ACTION_RULE_CHANGES = (
     ("other_endpoints: pass", "other_endpoints: block"),
     ("on_failure: closed", "on_failure: open"),
     (
-        "allow: []",
-        "allow:\n  - value: Ada Lovelace\n"
-        "  - regex: 'ada\\.[a-z]+@example\\.org'\n    types: [EMAIL_ADDRESS]",
+        "\nallow:\n",
+        "\nallow:\n  - value: Ada Lovelace\n"
+        "  - regex: 'ada\\.[a-z]+@example\\.org'\n    types: [EMAIL_ADDRESS]\n",
     ),
     (
-        "  recognizers: []",
-        "  recognizers:\n    - id: employee-id\n      type: EMPLOYEE_ID\n"
-        "      regex: '\\bE-\\d{6}\\b'\n      score: 0.3\n      context: [employee, staff]",
+        "\n  recognizers:\n",
+        "\n  recognizers:\n    - id: employee-id\n      type: EMPLOYEE_ID\n"
+        "      regex: '\\bE-\\d{6}\\b'\n      score: 0.3\n      context: [employee, staff]\n",
     ),
     ("  deny: []", "  deny:\n    - type: PROJECT_NAME\n      terms: [Bluebird, Project Falcon]"),
 )

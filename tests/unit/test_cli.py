@@ -78,7 +78,7 @@ def test_check_rules_accepts_the_shipped_rules(capsys):
     assert cli.main(["check-rules", str(DEFAULT_RULES)]) == 0
     out, err = capsys.readouterr()
     assert out.startswith(f"{DEFAULT_RULES}: ok: hosts api.openai.com; 8 personal-data types (8 mask);")
-    assert "detect-secrets plugins" in out and "0 allow entries" in out
+    assert "3 custom recognizers" in out and "detect-secrets plugins" in out and "1 allow entries" in out
     assert err == ""
 
 

@@ -231,3 +231,34 @@ def test_allowed_span_does_not_hide_an_overlapping_detection(allowing_detector):
     the longer address would win the overlap if it were not dropped first."""
     text = "Mail bluebird@example.org now."
     assert values(allowing_detector, text) == [("PROJECT_NAME", "bluebird")]
+
+
+def test_code_identifiers_are_not_taken_for_people_or_places(detector):
+    code = (
+        "def _load_template(self, name: str, globals: t.Optional[t.MutableMapping[str, t.Any]]):\n"
+        "    if isinstance(other, Layer):\n"
+        "        raise TemplateSyntaxError(name)\n"
+        "    expr = make_attrgetter(environment, attribute)\n"
+        '    author = "Jane Doe"\n'
+    )
+    assert values(detector, code) == [("PERSON", "Jane Doe")]
+
+
+def test_a_name_does_not_swallow_the_number_after_it(detector):
+    text = "exported record for Ibrahim, Philip ssn=734-40-9259 by admin"
+    found = values(detector, text)
+    assert ("US_SSN", "734-40-9259") in found
+    assert all("=" not in value for _, value in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("Hi Ojas, please find the invoice attached.", "Ojas"), ("See you soon.\n\nThanks,\nJan", "Jan")],
+)
+def test_a_first_name_alone_after_a_greeting_or_before_a_sign_off_is_found(detector, text, name):
+    assert ("PERSON", name) in values(detector, text)
+
+
+def test_names_of_widely_used_software_are_allowed(detector):
+    text = "What is the difference between Django and Kafka when Jenkins runs the tests?"
+    assert values(detector, text) == []

@@ -40,6 +40,23 @@ def test_every_default_type_has_a_sentence():
     assert set(load_policy().pii.entities) == {entity_type for entity_type, _, _ in SENTENCES}
 
 
+@pytest.mark.parametrize("card", ["2221 0000 0000 0009", "2720-0000-0000-0005", "2720000000000005"])
+def test_mastercard_2_series_numbers_are_cards(detector, card):
+    assert ("CREDIT_CARD", card) in found(detector, f"I paid with {card} yesterday.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 2221 0000 0000 0008 shipped",  # wrong check digit
+        "ids 2720 0000-0000 0005 mixed",  # mixed separators
+        "range 2721 0000 0000 0004 is no Mastercard",
+    ],
+)
+def test_other_16_digit_numbers_starting_with_2_are_not_cards(detector, text):
+    assert "CREDIT_CARD" not in [entity_type for entity_type, _ in found(detector, text)]
+
+
 ORDINARY_TEXT = [
     '''class OrderRepository(BaseRepository):
     """Loads orders from the database."""

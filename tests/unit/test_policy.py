@@ -35,11 +35,21 @@ def _parse(change) -> object:
     return parse_policy(raw, "test.yaml")
 
 
-def test_shipped_rules_fail_closed_pass_other_endpoints_and_list_nothing_extra():
+def test_shipped_rules_fail_closed_pass_other_endpoints_and_list_only_their_own_extras():
     policy = load_policy()
     assert policy.on_failure == OnFailure.CLOSED
     assert policy.other_endpoints == OtherEndpoints.PASS
-    assert policy.allow == () and policy.pii.recognizers == () and policy.pii.deny == ()
+    assert policy.pii.deny == ()
+    # Software names, never taken for people or places; nothing else is exempt.
+    [software] = policy.allow
+    assert software.types == {"PERSON", "LOCATION"}
+    assert policy.allows("Django", "PERSON") and not policy.allows("Django", "EMAIL_ADDRESS")
+    assert not policy.allows("Leroy Jenkins", "PERSON")
+    assert [r.id for r in policy.pii.recognizers] == [
+        "mastercard-2-series",
+        "name-after-greeting",
+        "name-after-sign-off",
+    ]
 
 
 def test_optional_keys_take_their_safe_defaults_when_left_out():

@@ -34,13 +34,18 @@ from presidio_analyzer import (
     RecognizerResult,
 )
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from maskgate.detect.address import AddressRecognizer
+from maskgate.detect.blas import model_ops, release_large_blocks
 from maskgate.detect.checksum import CHECKS
 from maskgate.detect.context import ContextArtifacts, ContextEnhancer, PipelineForms, RuleForms, WordForms
+from maskgate.detect.phone import ChatPhoneRecognizer, NationalPhoneRecognizer
 from maskgate.detect.types import Detection
 from maskgate.policy import PatternRule, Policy, PolicyError
+from maskgate.schedule import checkpoint
 
 ENGINE = "presidio"
 
@@ -168,7 +173,10 @@ class PiiDetector:
         self._language = rules.language
         self._min_scores = rules.min_scores
         self._entities = sorted(self._min_scores)
-        nlp = spacy.load(resolve_spacy_model(spacy_model or rules.spacy_model), exclude=list(UNUSED_PIPES))
+        model = resolve_spacy_model(spacy_model or rules.spacy_model)
+        release_large_blocks()
+        with model_ops():
+            nlp = spacy.load(model, exclude=list(UNUSED_PIPES))
         forms = _without_lemma_pipes(nlp)
         if nlp.lang != rules.language:
             raise PolicyError(
@@ -180,7 +188,7 @@ class PiiDetector:
         _check_supported(registry, policy)
         # Only recognizers of detected types stay, so `off` types cost no analysis time.
         wanted = set(self._entities)
-        everything = [*registry.recognizers, *_rules_recognizers(policy)]
+        everything = [*registry.recognizers, AddressRecognizer(rules.language), *_rules_recognizers(policy)]
         registry.recognizers = [r for r in everything if wanted & set(r.supported_entities)]
         self._analyzer = AnalyzerEngine(
             registry=registry,
@@ -196,11 +204,15 @@ class PiiDetector:
         return [d for offset, chunk in chunks(text, MAX_CHUNK) for d in self._detect_chunk(chunk, offset)]
 
     def _detect_chunk(self, text: str, offset: int) -> list[Detection]:
+        artifacts = self._analyzer.nlp_engine.process_text(text, self._language)
+        # Between spaCy and the recognizers: a large analysis may let a small one go first here.
+        checkpoint()
         results = self._analyzer.analyze(
             text=text,
             language=self._language,
             entities=self._entities,
             score_threshold=min(self._min_scores.values()),
+            nlp_artifacts=artifacts,
         )
         return [_detection(r, offset) for r in results if r.score >= self._min_scores[r.entity_type]]
 
@@ -261,11 +273,19 @@ def _ner_configuration(nlp: Language, entities: Iterable[str]) -> NerModelConfig
 
 
 def _predefined_registry(engine: SpacyNlpEngine, language: str) -> RecognizerRegistry:
-    """Presidio's predefined recognizers for `language`."""
+    """Presidio's predefined recognizers for `language`, the phone recognizer in its faster form
+    for chat text, next to one for national numbers of more countries (`maskgate.detect.phone`)."""
     registry = RecognizerRegistry(supported_languages=[language])
     with _quiet(logging.getLogger("presidio-analyzer")):
         registry.load_predefined_recognizers(languages=[language], nlp_engine=engine)
-    registry.recognizers = [r for r in registry.recognizers if r.supported_language == language]
+    registry.recognizers = [
+        ChatPhoneRecognizer.replacing(r) if type(r) is PhoneRecognizer else r
+        for r in registry.recognizers
+        if r.supported_language == language
+    ]
+    registry.recognizers += [
+        NationalPhoneRecognizer.beside(r) for r in registry.recognizers if isinstance(r, ChatPhoneRecognizer)
+    ]
     return registry
 
 

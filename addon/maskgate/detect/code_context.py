@@ -1,0 +1,336 @@
+"""Names and places from the entity recognizer, checked against the text around them.
+
+spaCy's entity recognizer reads code as if it were prose: it takes class names, type hints,
+calls and attribute chains for people and places (``Layer``, ``t.Optional[t``,
+``TemplateSyntaxError(``), and its spans run on into neighbouring text ("Philip ssn=734-").
+Masking those garbles the code a user asked about, or hides the number next to the name
+from its own recognizer. `refine` keeps what can be a name and drops the rest, in three steps:
+
+1. A span is cut at characters a name (or a place) never contains, and each piece is kept
+   on its own, so a cut never uncovers the part of a name beyond the cut.
+2. A piece glued to code syntax (``_``, ``(``, ``[``, ``self.`` before it, ``.attr`` after
+   it) or written as a dotted name is part of an identifier, wherever it stands.
+3. `CodeMap` finds the parts of a text that are code (fenced blocks, statement lines and what
+   is indented under them, stack frames) and, inside code, the string literals and comments,
+   where real names do occur (``author = "Jane Doe"``, ``# ask Jane``). In code outside
+   those, a single word is an identifier, and so is anything on a statement line; inside
+   them, only words that the code itself uses as identifiers, or that only code writes.
+
+Only the recognizer's PERSON and LOCATION spans are checked: pattern types (e-mail, phone,
+card...), secrets, deny lists and the rules' own recognizers mean what they say. Every pass is
+a handful of regular expressions over the text and one step per line, none per token.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import functools
+import re
+from collections.abc import Iterator, Sequence
+
+from maskgate.detect.types import Detection
+
+NER_RECOGNIZER = "SpacyRecognizer"
+"""Presidio's name for the recognizer that reports spaCy's entities."""
+
+NER_TYPES = frozenset({"PERSON", "LOCATION"})
+
+_WORD = r"[^\W\d_]"
+"""A letter (of any script)."""
+
+_PARTS = {
+    # Letters, with spaces, initials' dots, commas ("Last, First"), apostrophes and hyphens
+    # between them; a line break, a digit or any symbol ends a name.
+    "PERSON": re.compile(rf"{_WORD}+(?:[\s.,'’-]+{_WORD}+)*\.?"),
+    # Addresses also hold digits, slashes, "#" and line breaks; code syntax ends a place.
+    "LOCATION": re.compile(r"[^\s_=()\[\]{}<>\"`|;:@*$^~\\]+(?:\s+[^\s_=()\[\]{}<>\"`|;:@*$^~\\]+)*"),
+}
+"""What a piece of a PERSON or LOCATION span may be made of."""
+
+_TITLE_WORD = re.compile(rf"(?<!{_WORD})[^\W\d_a-z]{_WORD}*[a-z]")
+"""A word with a capital first letter and a small letter after it: what a piece cut out of a
+longer span must hold to still be taken for a name ("Philip", not "ERROR" or "ms")."""
+
+_TRAILING_LOWER = re.compile(rf"(?:[\s,]+[a-z]{_WORD}*)+\.?\Z")
+"""Small-letter words at the end of a name piece ("Philip ssn"): names never end in one."""
+
+_DOTTED = re.compile(rf"{_WORD}{{2}}\.{_WORD}")
+"""``self.file``, ``connection.Server``: an attribute chain, never a name."""
+
+_GLUED_BEFORE = re.compile(r"(?:\w|\w{2}\.|</?|(?:^|\s):)\Z")
+_GLUED_AFTER = re.compile(r"^(?:[\w(\[]|\.\w)")
+"""Characters next to a piece that make it part of a longer identifier, a call, a markup tag
+or a reStructuredText role or field (``:param json:``)."""
+
+_RANDOM_TOKEN = re.compile(r"(?=[\w-]*[a-z])(?=[\w-]*[A-Z])(?=[\w-]*[0-9])[\w-]{8,}")
+"""A run of small and capital letters and digits: an id or a hash, never a name or a place."""
+
+
+def is_checked(d: Detection) -> bool:
+    """True for the entity recognizer's names and places, the only spans `refine` changes."""
+    return d.recognizer == NER_RECOGNIZER and d.entity_type in NER_TYPES and not d.secret
+
+
+def refine(text: str, detections: Sequence[Detection]) -> list[Detection]:
+    """`detections` with the recognizer's names and places cut to what can be a name, and
+    dropped where they are identifiers (see the module docstring); others are kept as they are."""
+    if not any(is_checked(d) for d in detections):
+        return list(detections)
+    code = CodeMap(text)
+    kept = []
+    for d in detections:
+        if not is_checked(d):
+            kept.append(d)
+            continue
+        kept += [p for p in name_parts(text, d) if not _glued(text, p) and not code.is_identifier(p)]
+    return kept
+
+
+def name_parts(text: str, d: Detection) -> Iterator[Detection]:
+    """The pieces of `d` that can be a name or a place; `d` itself when it is one piece.
+
+    A span that had to be cut keeps only pieces with a capitalised word: what is left of
+    "ms status=204" or "16,571 ERROR" is no name.
+    """
+    value = text[d.start : d.end]
+    pieces = [(m.start(), m.end()) for m in _PARTS[d.entity_type].finditer(value)]
+    whole = pieces == [(0, len(value))]
+    for start, end in pieces:
+        if d.entity_type == "PERSON" and not whole:
+            tail = _TRAILING_LOWER.search(value, start, end)
+            end = tail.start() if tail else end
+        piece = value[start:end].rstrip(" \t,.'’-")
+        end = start + len(piece)
+        if not piece or _DOTTED.search(piece) or any(map(_RANDOM_TOKEN.fullmatch, piece.split())):
+            continue
+        if not any(c.isalpha() for c in piece):
+            continue
+        if whole and (start, end) == (0, len(value)):
+            yield d
+        elif _TITLE_WORD.search(piece):
+            yield dataclasses.replace(d, start=d.start + start, end=d.start + end)
+
+
+def _glued(text: str, d: Detection) -> bool:
+    """True when `d` continues an identifier or a call on either side (``_VT``, ``Layer(``,
+    ``connection.Server``, ``x.rsplit``), which a name in prose never does."""
+    before = text[max(0, d.start - 3) : d.start]
+    after = text[d.end : d.end + 2]
+    return bool(_GLUED_BEFORE.search(before) or _GLUED_AFTER.search(after))
+
+
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
+
+_STATEMENT = re.compile(
+    r"""^[ \t]*(?:
+        (?:async[ \t]+)?def[ \t]+\w+[ \t]*\(
+      | class[ \t]+\w+[ \t]*[(:]
+      | import[ \t]+[\w.]+
+      | from[ \t]+[\w.]+[ \t]+import\b
+      | @[\w.]+
+      | (?:return|raise|yield|await|assert|del|pass|break|continue|elif|else|try|finally|except)\b
+      | (?:if|while|for|with)\b.*:[ \t]*(?:\#.*)?$
+    )
+    | ->
+    """,
+    re.X,
+)
+"""Lines that are statements of code: outside string literals they hold no prose at all."""
+
+_CODE_LINE = re.compile(
+    r"""
+      ^[ \t]*[\w.]+(?:\[[^\]\n]*\])?[ \t]*(?:[-+*/%|&^]|//|\*\*)?=(?!=)   # assignment
+    | ^[ \t]*[A-Za-z_][\w.]*\(                                           # a call
+    | =>|[!=<>]=|&&|\|\|
+    | [;{}\[(][ \t]*$ | ^[ \t]*[})\]]                                    # brackets and ends
+    | ^[ \t]*File[ \t]"[^"\n]*",[ \t]line[ \t]\d+                        # stack frames
+    | ^[ \t]*at[ \t][\w$.<>]+\(
+    | ^Traceback[ \t]\(most[ \t]recent
+    """,
+    re.X,
+)
+"""Lines that look like code even when they are not statements."""
+
+_LITERALS = re.compile(
+    r"""
+    (?P<string>
+        [rbfuRBFU]{0,2}
+        (?:\"\"\"(?:\\.|[^\\])*?(?:\"\"\"|\Z)
+          | '''(?:\\.|[^\\])*?(?:'''|\Z)
+          | "(?:\\.|[^"\\\n])*"
+          | '(?:\\.|[^'\\\n])*'
+          | `(?:\\.|[^`\\])*`)
+    )
+    | (?P<comment>\#[^\n]*|//[^\n]*|/\*(?s:.*?)(?:\*/|\Z))
+    """,
+    re.X,
+)
+"""String literals and comments of most languages, found left to right, so a quote inside
+a comment or a "#" inside a string is read as part of it."""
+
+_INLINE_CODE = re.compile(r"`[^`\n]+`")
+"""Markdown inline code in prose."""
+
+_ASSIGNED_VALUE = re.compile(r"(?:[=:]|=>)[ \t]*$")
+"""What comes before a value written without quotes (``name: Jan``, ``author = Jan``),
+which is data, not an identifier, when it is a capitalised word (not ``t.BinaryIO``)."""
+
+_PLAIN_NAME = re.compile(r"[^\W\d_a-z][^\W\d_]*(?:[ '’-][^\W\d_]+)*")
+
+_SECTION_HEADING = re.compile(r":[ \t]*$", re.M)
+"""``Raises:``, ``Returns:`` at the end of a line in a docstring."""
+
+_CODE_WORD = re.compile(r"[a-z][a-z0-9]*|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+")
+"""A string literal that is only this (``"lineno"``, ``"AsyncGeneratorType"``) is a key,
+a mode or a type name."""
+
+_CAMEL_CASE = re.compile(r"[A-Z]?[a-z0-9]+(?:[A-Z]+[a-z0-9]*)+")
+"""``ProxyManager``, ``readInto``: several words run together, as only identifiers are."""
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+_END = 1 << 62
+"""Larger than any offset: sorts a (start, _END) probe after every span starting at start."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Literal:
+    start: int
+    end: int
+    comment: bool
+
+
+class CodeMap:
+    """Which parts of a text are code, and which parts of the code are literals or comments."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._code = _code_regions(text)
+        self._literals: list[_Literal] = []
+        for start, end in self._code:
+            self._literals += [
+                _Literal(m.start(), m.end(), m.lastgroup == "comment")
+                for m in _LITERALS.finditer(text, start, end)
+            ]
+        self._literal_starts = [lit.start for lit in self._literals]
+        self._inline = [m.span() for m in _INLINE_CODE.finditer(text)]
+
+    @functools.cached_property
+    def _code_words(self) -> frozenset[str]:
+        """Every word of the code outside its literals and comments: its identifiers."""
+        words: set[str] = set()
+        for start, end in self._code:
+            i = bisect.bisect_left(self._literal_starts, start)
+            for lit in self._literals[i:]:
+                if lit.start >= end:
+                    break
+                words.update(_IDENTIFIER.findall(self._text, start, lit.start))
+                start = lit.end
+            words.update(_IDENTIFIER.findall(self._text, start, end))
+        return frozenset(words)
+
+    def in_code(self, pos: int) -> bool:
+        """True when `pos` is in a part of the text taken for code."""
+        return _within(self._code, pos, pos + 1)
+
+    def literal_at(self, start: int, end: int) -> _Literal | None:
+        """The string literal or comment that holds ``text[start:end]``, if any."""
+        i = bisect.bisect_right(self._literal_starts, start) - 1
+        if i >= 0 and self._literals[i].end >= end:
+            return self._literals[i]
+        return None
+
+    def is_identifier(self, d: Detection) -> bool:
+        """True when `d` stands where only code can be: in code outside literals and comments,
+        a single word (or anything on a statement line) other than an unquoted value, or a word
+        alone in inline code. In the code's comments and literals, a single word run together
+        from several (``ProxyManager``) or used as an identifier elsewhere in the code; in a
+        literal also a small-letter word that is the whole string (``"lineno"``) or a
+        docstring section heading (``Raises:``)."""
+        text, start, end = self._text, d.start, d.end
+        value = text[start:end]
+        single = not any(c.isspace() for c in value)
+        if _within(self._inline, start - 1, end + 1):
+            return single
+        if not self.in_code(start):
+            return False
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = _line_end(text, end)
+        literal = self.literal_at(start, end)
+        if literal is not None:
+            if not single:
+                return False
+            # Docstrings and comments name the code's own classes and functions.
+            if _CAMEL_CASE.fullmatch(value) or value in self._code_words:
+                return True
+            if literal.comment:
+                return False
+            whole = text[literal.start : literal.end].lstrip("rbfuRBFU").strip("\"'`")
+            heading = _SECTION_HEADING.match(text, end, line_end) is not None
+            return (whole == value and _CODE_WORD.fullmatch(value) is not None) or heading
+        if _STATEMENT.search(text, line_start, line_end):
+            return True
+        if not single:
+            return False
+        # An unquoted value at the end of a line (YAML, .ini) is data even in code.
+        rest = text[end:line_end].strip(" \t,;")
+        value_only = not rest and _PLAIN_NAME.fullmatch(value) is not None
+        return not (value_only and _ASSIGNED_VALUE.search(text, line_start, start))
+
+
+def _line_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
+
+
+def _within(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
+    i = bisect.bisect_right(spans, (start, _END)) - 1
+    return i >= 0 and spans[i][0] <= start and end <= spans[i][1]
+
+
+def _code_regions(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the code in `text`: fenced blocks, and runs of lines from a line of code
+    over further code, blank lines and indented lines, up to the last line of code or indent."""
+    regions: list[tuple[int, int]] = []
+    run_start = run_end = -1
+    fenced = False
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        start, pos = pos, pos + len(line)
+        body = line.rstrip("\r\n")
+        if _FENCE.match(body):
+            fenced = not fenced
+            if fenced:
+                _close(regions, run_start, run_end)
+                run_start = start
+            else:
+                regions.append((run_start, pos))
+                run_start = run_end = -1
+            continue
+        if fenced:
+            continue
+        if _is_code_line(body):
+            if run_start < 0:
+                run_start = start
+            run_end = start + len(body)
+        elif run_start >= 0 and (not body.strip() or body[:1] in " \t"):
+            if body.strip():
+                run_end = start + len(body)
+        else:
+            _close(regions, run_start, run_end)
+            run_start = run_end = -1
+    if fenced:
+        regions.append((run_start, len(text)))
+    else:
+        _close(regions, run_start, run_end)
+    return regions
+
+
+def _close(regions: list[tuple[int, int]], start: int, end: int) -> None:
+    if start >= 0:
+        regions.append((start, end))
+
+
+def _is_code_line(line: str) -> bool:
+    return bool(line.strip()) and bool(_STATEMENT.search(line) or _CODE_LINE.search(line))
