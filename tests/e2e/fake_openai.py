@@ -35,7 +35,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -101,23 +101,8 @@ def last_user_text(messages: Any) -> str:
 
     String content is taken as is; a list of parts contributes its ``text`` parts joined by newlines.
     """
-    if not isinstance(messages, list):
-        return ""
-    for message in reversed(messages):
-        if isinstance(message, dict) and message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list):
-                return "\n".join(
-                    part["text"]
-                    for part in content
-                    if isinstance(part, dict)
-                    and part.get("type") == "text"
-                    and isinstance(part.get("text"), str)
-                )
-            return ""
-    return ""
+    messages = messages if isinstance(messages, list) else []
+    return _last_user_content(messages, "text", is_message=lambda _: True)
 
 
 def split_text(text: str, rng: random.Random) -> list[str]:
@@ -466,8 +451,17 @@ def last_user_input(items: Any) -> str:
     """
     if isinstance(items, str):
         return items
-    for item in reversed(items) if isinstance(items, list) else ():
-        if isinstance(item, dict) and item.get("role") == "user" and item.get("type", "message") == "message":
+    return _last_user_content(
+        items if isinstance(items, list) else [],
+        "input_text",
+        is_message=lambda item: item.get("type", "message") == "message",
+    )
+
+
+def _last_user_content(items: list[Any], part_type: str, *, is_message: Callable[[dict], bool]) -> str:
+    """The content of the last user message among `items`, its `part_type` parts joined by newlines."""
+    for item in reversed(items):
+        if isinstance(item, dict) and item.get("role") == "user" and is_message(item):
             content = item.get("content")
             if isinstance(content, str):
                 return content
@@ -476,7 +470,7 @@ def last_user_input(items: Any) -> str:
                     part["text"]
                     for part in content
                     if isinstance(part, dict)
-                    and part.get("type") == "input_text"
+                    and part.get("type") == part_type
                     and isinstance(part.get("text"), str)
                 )
             return ""

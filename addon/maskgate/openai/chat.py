@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from maskgate.mask import ActionFn, DetectFn, Finding, mask_everything, mask_slots
+from maskgate.mask import ActionFn, DetectFn, Finding, mask_everything
 from maskgate.openai.slots import SlotCollector, setter
 from maskgate.restore.text import RestoreTally, json_string_escape, restore_text
 from maskgate.vault import Vault
@@ -45,9 +45,7 @@ def mask_chat_request(
                 collector.message(message, f"messages[{i}]", setter(value, i))
         elif key not in _NEVER_TOUCHED:
             collector.walk(value, key, setter(body, key), scan=key in _END_USER_IDS)
-    vault, findings = mask_slots(collector.slots, detect, action_of)
-    collector.finish()
-    return vault, findings
+    return collector.mask(detect, action_of)
 
 
 def restore_chat_response(body: dict[str, Any], vault: Vault) -> RestoreTally:

@@ -14,7 +14,7 @@ from collections.abc import Collection
 from typing import Any
 
 from maskgate.errors import Refusal
-from maskgate.mask import ActionFn, DetectFn, Finding, mask_everything, mask_slots
+from maskgate.mask import ActionFn, DetectFn, Finding, mask_everything
 from maskgate.openai.slots import SlotCollector, setter
 from maskgate.restore.sse import COMPLETION_CHUNKS, SseRestorer
 from maskgate.restore.text import RestoreTally, restore_text
@@ -60,7 +60,7 @@ def mask_text_inputs(
             collector.walk(value, key, setter(body, key), scan=True)
         elif key != "model":
             collector.walk(value, key, setter(body, key), scan=key in analysed)
-    return mask_slots(collector.slots, detect, action_of)
+    return collector.mask(detect, action_of)
 
 
 def restore_completion_response(body: dict[str, Any], vault: Vault) -> RestoreTally:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from maskgate.mask import ActionFn, DetectFn, Finding, mask_everything, mask_slots
+from maskgate.mask import ActionFn, DetectFn, Finding, mask_everything
 from maskgate.openai.slots import SlotCollector, setter
 from maskgate.restore.text import RestoreTally, json_string_escape, restore_text
 from maskgate.vault import Vault
@@ -81,9 +81,7 @@ def mask_responses_request(
             collector.prompt(value, key)
         elif key not in _NEVER_TOUCHED:
             collector.walk(value, key, write, scan=key in _END_USER_IDS)
-    vault, findings = mask_slots(collector.slots, detect, action_of)
-    collector.finish()
-    return vault, findings
+    return collector.mask(detect, action_of)
 
 
 def restore_responses_answer(body: dict[str, Any], vault: Vault) -> RestoreTally:

@@ -12,7 +12,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from maskgate.mask import TextSlot
+from maskgate.mask import ActionFn, DetectFn, Finding, TextSlot, mask_slots
+from maskgate.vault import Vault
 
 
 def setter(container: dict[str, Any] | list[Any], key: str | int) -> Callable[[Any], None]:
@@ -31,10 +32,13 @@ class SlotCollector:
         self.slots: list[TextSlot] = []
         self._encoders: list[Callable[[], None]] = []
 
-    def finish(self) -> None:
-        """Re-encode decoded JSON strings (tool arguments) whose values were masked."""
+    def mask(self, detect: DetectFn, action_of: ActionFn) -> tuple[Vault, list[Finding]]:
+        """Mask the listed strings in place as `action_of` says (see `mask_slots`), then
+        re-encode the decoded JSON strings (tool arguments) whose values were masked."""
+        vault, findings = mask_slots(self.slots, detect, action_of)
         for encode in self._encoders:
             encode()
+        return vault, findings
 
     def json_text(self, text: str, path: str, write: Callable[[Any], None]) -> None:
         """Mask inside the values of a JSON document carried as a string."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from maskgate.openai.responses import JSON_FIELDS, item_texts, part_texts
-from maskgate.restore.sse import Event, EventReader, data_lines, rewrite
+from maskgate.restore.sse import Event, EventStreamRestorer, data_lines, rewrite
 from maskgate.restore.text import (
     IncrementalRestorer,
     PlaceholderTails,
@@ -88,34 +88,23 @@ class _Stream:
     payload: dict[str, Any]
 
 
-class ResponsesSseRestorer:
-    """A `flow.response.stream` callable restoring a `text/event-stream` Responses answer.
+class ResponsesSseRestorer(EventStreamRestorer):
+    """Restores a `text/event-stream` Responses answer; `finished` once its final event
+    (`response.completed`, …) has passed.
 
     `tally` is filled in as the answer streams, so it is complete after the final call.
     """
 
     def __init__(self, vault: Vault, tally: RestoreTally) -> None:
+        super().__init__()
         self._vault = vault
         self._tally = tally
         self._tails = PlaceholderTails(vault)
-        self._reader = EventReader()
         self._streams: dict[_Key, _Stream] = {}
         self._counted: set[_Key] = set()
-        self.finished = False
-        """True once the final event (`response.completed`, …) or the stream's end has passed."""
 
-    def __call__(self, data: bytes) -> bytes | list[bytes]:
-        """Bytes to send on; `[]` when nothing is ready, never `b""` (it ends HTTP/1.1 bodies)."""
-        out = self._read(data) if data else self._end()
-        return out or []
-
-    def _read(self, data: bytes) -> bytes:
-        return b"".join([self._event(event) for event in self._reader.feed(data)])
-
-    def _end(self) -> bytes:
-        self.finished = True
-        event = self._reader.finish()
-        return self._flush(_ALL) if event is None else self._event(event, last=True)
+    def _flush_pending(self) -> bytes:
+        return self._flush(_ALL)
 
     def _event(self, event: Event, *, last: bool = False) -> bytes:
         """The bytes that replace `event`, after any held text that must go out before it.

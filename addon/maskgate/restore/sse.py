@@ -130,23 +130,16 @@ class _ChoiceStreams:
         return any(s.held for s in self.fields.values()) or any(s.held for s in self.tools.values())
 
 
-class SseRestorer:
-    """A `flow.response.stream` callable restoring a `text/event-stream` answer whose
-    chunks have the given shape (chat completions by default).
-
-    `tally` is filled in as the answer streams, so it is complete after the final call.
+class EventStreamRestorer:
+    """What every `flow.response.stream` callable restoring an event stream shares: reads cut
+    anywhere become whole events, each replaced by what `_event` makes of it; at the end,
+    held text goes out (`_flush_pending`), into an unterminated last event if there is one.
     """
 
-    def __init__(self, vault: Vault, tally: RestoreTally, shape: ChunkShape = CHAT_CHUNKS) -> None:
-        self._vault = vault
-        self._tally = tally
-        self._shape = shape
-        self._tails = PlaceholderTails(vault)
+    def __init__(self) -> None:
         self._reader = EventReader()
-        self._choices: dict[int, _ChoiceStreams] = {}
-        self._newline = b"\n"
         self.finished = False
-        """True once `[DONE]` or the stream's end has passed: the client has the whole answer."""
+        """True once the stream's last event or its end has passed: the client has the whole answer."""
 
     def __call__(self, data: bytes) -> bytes | list[bytes]:
         """Bytes to send on; `[]` when nothing is ready, never `b""` (it ends HTTP/1.1 bodies)."""
@@ -159,9 +152,32 @@ class SseRestorer:
     def _end(self) -> bytes:
         self.finished = True
         event = self._reader.finish()
-        if event is None:
-            return self._flush_pending()
-        return self._event(event, last=True)
+        return self._flush_pending() if event is None else self._event(event, last=True)
+
+    def _event(self, event: Event, *, last: bool = False) -> bytes:
+        """The bytes that replace `event`; `last` marks an unterminated tail at the stream's end."""
+        raise NotImplementedError
+
+    def _flush_pending(self) -> bytes:
+        """Every text still held back, as events to send now."""
+        raise NotImplementedError
+
+
+class SseRestorer(EventStreamRestorer):
+    """Restores a `text/event-stream` answer whose chunks have the given shape (chat
+    completions by default); `finished` once `[DONE]` has passed.
+
+    `tally` is filled in as the answer streams, so it is complete after the final call.
+    """
+
+    def __init__(self, vault: Vault, tally: RestoreTally, shape: ChunkShape = CHAT_CHUNKS) -> None:
+        super().__init__()
+        self._vault = vault
+        self._tally = tally
+        self._shape = shape
+        self._tails = PlaceholderTails(vault)
+        self._choices: dict[int, _ChoiceStreams] = {}
+        self._newline = b"\n"
 
     def _event(self, event: Event, *, last: bool = False) -> bytes:
         """The bytes that replace `event`, after any held text that must go out before it.
