@@ -2,8 +2,8 @@
 
 thinc, which runs spaCy's models, multiplies matrices with the BLIS it bundles. Most of the
 entity recognizer's time goes into a handful of such products per text, and numpy's OpenBLAS
-does them three to five times faster on the machines measured (the recognizer: 21 ms instead
-of 10 ms on 2 KB, 775 ms instead of 435 ms on 100 KB), with the same entities found.
+does them three to five times faster on the machines measured (the whole recognizer: 10 ms
+instead of 21 ms on 2 KB, 435 ms instead of 775 ms on 100 KB), with the same entities found.
 
 OpenBLAS splits a large product over one thread per core, though, and in a proxy that analyses
 several requests at once, on cores shared with everything else on the machine, those threads
