@@ -18,6 +18,7 @@ audit log (`audit`) and the counts behind `maskgate.stats` (`stats`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -444,10 +445,13 @@ class MaskGate:
         if state.stream_tally is not None:
             _store_upstream_stream(response, state)
             annotate.record_restore(flow, state.stream_tally)
+            if state.stream_restorer is not None:
+                self._analyse_ahead(state.stream_restorer.answer_texts())
         elif (answer := state.json_answer) is not None and answer.upstream is not None:
             # The client has the restored answer already: nothing is sent after this hook.
             response.raw_content = answer.upstream
             annotate.record_restore(flow, answer.tally, answer.note)
+            self._analyse_ahead(answer.answer_texts)
         elif response.status_code >= 400:
             annotate.record_restore(flow, None, f"upstream error {response.status_code} passed through")
         else:
@@ -463,6 +467,20 @@ class MaskGate:
             whole = state.stream_restorer is not None and state.stream_restorer.finished
             note = "" if whole else "connection closed before the stream's end; counted up to there"
             annotate.record_restore(flow, state.stream_tally, note)
+            if whole:
+                self._analyse_ahead(state.stream_restorer.answer_texts())
+
+    def _analyse_ahead(self, texts: list[str]) -> None:
+        """Analyse an answer's texts in the large-body lane while the user reads them.
+
+        Clients send every answer back as history in their next request, and the detector
+        caches what it analysed: that request then only analyses its new message. Small
+        requests still go first, as in every analysis of that lane.
+        """
+        if not texts or (rules := self._rules) is None:
+            return
+        with contextlib.suppress(RuntimeError):  # raised once the proxy is shutting down
+            self._executor.submit(_analyse_quietly, rules.detector, texts)
 
     @command.command("maskgate.report")
     def report(self, flows: Sequence[Flow]) -> str:
@@ -502,6 +520,16 @@ def _build_rules(policy: Policy, model: str) -> _Rules:
             f"{policy.source}: the detection engine failed to start: {type(e).__name__}: {e}"
         ) from None
     return _Rules(policy, model, detector, time.perf_counter() - started)
+
+
+def _analyse_quietly(detector: Detector, texts: list[str]) -> None:
+    """Analyse texts only to fill the detector's cache; a failure there costs nothing but the
+    head start, and its message may quote the text, so only its type is logged."""
+    try:
+        for text in texts:
+            detector.detect(text)
+    except Exception as e:
+        logger.debug("maskgate: analysing an answer ahead failed: %s", type(e).__name__)
 
 
 def _store_upstream_stream(response: http.Response, state: _Masked) -> None:

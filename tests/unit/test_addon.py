@@ -496,6 +496,33 @@ def test_stored_event_stream_is_the_one_upstream_sent(storing_gate, ending):
     assert "2 restored" in flow.comment
 
 
+def _analysed_ahead(addon: MaskGate, text: str) -> bool:
+    """Whether `text` is in the detector's cache once the large-body lane has done its work."""
+    addon._executor.submit(lambda: None).result(timeout=30)  # one thread: everything before is done
+    fresh = []
+    addon._rules.detector._cache.get(text, lambda t: fresh.append(t) or [])
+    return not fresh
+
+
+@pytest.mark.parametrize("kind", ["json", "stream"])
+def test_the_restored_answer_is_analysed_before_the_client_sends_it_back(gate, kind):
+    """The next turn resends the answer as history: analysed now, it costs that turn nothing."""
+    addon, _ = gate
+    flow = _chat(PROMPT)
+    asyncio.run(addon.request(flow))
+    answer = f"Sure: I will write to [[PERSON_1]] today ({kind})."
+    if kind == "json":
+        _answer(flow, answer)
+    else:
+        flow.response = http.Response.make(
+            200, _sse(answer[:30], answer[30:]), {"content-type": "text/event-stream"}
+        )
+    _deliver(addon, flow)
+    restored = answer.replace("[[PERSON_1]]", NAME)
+    assert _analysed_ahead(addon, restored)
+    assert not _analysed_ahead(addon, restored + " (never sent)")
+
+
 @pytest.mark.parametrize("hang_up_after", ["[DONE]", "the first event"])
 def test_a_client_hanging_up_is_noted_only_before_the_streams_end(gate, hang_up_after):
     """The openai SDK closes the connection once it has read `[DONE]`: that answer is whole."""

@@ -34,6 +34,10 @@ class StreamRestorer(Protocol):
 
     def __call__(self, data: bytes) -> bytes | Iterable[bytes]: ...
 
+    def answer_texts(self) -> list[str]:
+        """The restored texts the client got whole, as it will send them back as history."""
+        ...
+
 
 StreamRestorerFn = Callable[[Vault, RestoreTally], StreamRestorer]
 """Makes the restorer of one streamed answer, which fills in the tally as events pass."""

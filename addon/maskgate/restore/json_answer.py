@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from maskgate.openai.jsonbody import encode_json
-from maskgate.restore.text import RestoreTally
+from maskgate.restore.text import RestoreTally, prose_in
 from maskgate.vault import Vault
 
 RestoreFn = Callable[[dict[str, Any], Vault], RestoreTally]
@@ -32,6 +32,8 @@ class JsonAnswerRestorer:
         """The whole answer as upstream sent it; None until it has ended."""
         self.tally: RestoreTally | None = None
         """What the answer gave back; None when it was not restored (`note` says why)."""
+        self.answer_texts: list[str] = []
+        """The restored answer's texts, as the client will send them back as history."""
         self.note = ""
 
     def __call__(self, data: bytes) -> bytes | list[bytes]:
@@ -40,22 +42,19 @@ class JsonAnswerRestorer:
             self._body += data
             return []
         self.upstream, self._body = bytes(self._body), bytearray()
-        restored, self.tally, self.note = restore_json_answer(self.upstream, self._vault, self._restore)
-        return restored or []
+        return self._restored(self.upstream) or []
 
-
-def restore_json_answer(
-    body: bytes, vault: Vault, restore: RestoreFn
-) -> tuple[bytes, RestoreTally | None, str]:
-    """The body to send on, what came back, and a note saying why when it was not restored.
-
-    Anything but a JSON object goes on exactly as it came.
-    """
-    try:
-        answer = json.loads(body)
-    except (ValueError, RecursionError):
-        return body, None, "answer is not JSON; left as it came"
-    if not isinstance(answer, dict):
-        return body, None, "answer is not a JSON object; left as it came"
-    tally = restore(answer, vault)
-    return (encode_json(answer) if tally.restored else body), tally, ""
+    def _restored(self, body: bytes) -> bytes:
+        """The body to send on: anything but a JSON object goes on exactly as it came, and
+        `note` says so."""
+        try:
+            answer = json.loads(body)
+        except (ValueError, RecursionError):
+            self.note = "answer is not JSON; left as it came"
+            return body
+        if not isinstance(answer, dict):
+            self.note = "answer is not a JSON object; left as it came"
+            return body
+        self.tally = self._restore(answer, self._vault)
+        self.answer_texts = prose_in(answer)
+        return encode_json(answer) if self.tally.restored else body

@@ -36,6 +36,7 @@ from maskgate.restore.text import (
     PlaceholderTails,
     RestoreTally,
     json_string_escape,
+    prose_in,
     restore_text,
 )
 from maskgate.vault import Vault
@@ -102,6 +103,11 @@ class ResponsesSseRestorer(EventStreamRestorer):
         self._tails = PlaceholderTails(vault)
         self._streams: dict[_Key, _Stream] = {}
         self._counted: set[_Key] = set()
+        self._answer: list[str] = []
+
+    def answer_texts(self) -> list[str]:
+        """The restored texts of the final response event's output."""
+        return self._answer
 
     def _flush_pending(self) -> bytes:
         return self._flush(_ALL)
@@ -183,6 +189,8 @@ class ResponsesSseRestorer(EventStreamRestorer):
                 text = response["output_text"]
                 response["output_text"] = restore_text(text, self._vault, RestoreTally())
                 changed |= response["output_text"] != text
+            if kind in _FINAL:
+                self._answer = prose_in(output)
         return changed
 
     def _item(self, item: Any, value: Any) -> bool:

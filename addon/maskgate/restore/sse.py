@@ -125,6 +125,8 @@ class _ChoiceStreams:
     fields: dict[str, IncrementalRestorer] = field(default_factory=dict)
     tools: dict[int, IncrementalRestorer] = field(default_factory=dict)
     last_chunk: dict[str, Any] = field(default_factory=dict)
+    sent: dict[str, list[str]] = field(default_factory=dict)
+    """What went out of each text field, restored: the choice's whole texts once it ends."""
 
     def pending(self) -> bool:
         return any(s.held for s in self.fields.values()) or any(s.held for s in self.tools.values())
@@ -160,6 +162,10 @@ class EventStreamRestorer:
 
     def _flush_pending(self) -> bytes:
         """Every text still held back, as events to send now."""
+        raise NotImplementedError
+
+    def answer_texts(self) -> list[str]:
+        """The restored texts the client got whole, as it will send them back as history."""
         raise NotImplementedError
 
 
@@ -232,6 +238,7 @@ class SseRestorer(EventStreamRestorer):
             if self._shape.carries_text(key) and isinstance(value, str):
                 stream = streams.fields.get(key) or streams.fields.setdefault(key, self._stream())
                 restored = stream.feed(value)
+                streams.sent.setdefault(key, []).append(restored)
                 if restored != value:
                     texts[key] = restored
                     changed = True
@@ -257,6 +264,7 @@ class SseRestorer(EventStreamRestorer):
         assert texts is not None
         for key, stream in streams.fields.items():
             if held := stream.flush():
+                streams.sent.setdefault(key, []).append(held)
                 current = texts.get(key)
                 texts[key] = (current if isinstance(current, str) else "") + held
         for index, stream in streams.tools.items():
@@ -264,6 +272,14 @@ class SseRestorer(EventStreamRestorer):
                 function = _tool_function(texts, index)
                 function["arguments"] += held
         return True
+
+    def answer_texts(self) -> list[str]:
+        return [
+            text
+            for streams in self._choices.values()
+            for parts in streams.sent.values()
+            if " " in (text := "".join(parts))
+        ]
 
     def _flush_pending(self) -> bytes:
         """Held text of every choice as extra chunk events, copying ids from its last chunk."""

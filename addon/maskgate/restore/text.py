@@ -316,3 +316,18 @@ class IncrementalRestorer:
                 _count_unknown(match.group(0), self._vault, self._tally)
         start = _bracket_tail(joined, _OPEN_SHAPE_LIMIT)
         self._open = joined[start:] if start >= 0 and _OPEN_SHAPE.fullmatch(joined, start) else ""
+
+
+def prose_in(value: object) -> list[str]:
+    """The strings of a restored JSON answer that read as text (they hold a space): what a
+    client sends back as history in its next request, so worth analysing ahead of it.
+
+    Ids, model names and finish reasons hold no space and are left out.
+    """
+    if isinstance(value, str):
+        return [value] if " " in value else []
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [text for item in value for text in prose_in(item)]
+    return []
