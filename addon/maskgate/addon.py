@@ -172,7 +172,7 @@ class _Masked:
 
 
 class MaskGate:
-    """Masks personal data and secrets in chat-completion requests to guarded hosts."""
+    """Masks personal data and secrets in API requests to guarded hosts and restores their answers."""
 
     def __init__(self) -> None:
         # Small bodies get a thread of their own, so they never queue behind large analyses,

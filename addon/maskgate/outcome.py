@@ -31,7 +31,7 @@ class Mode(StrEnum):
     FORWARDED_UNMASKED = "forwarded-unmasked"
     """It could not be inspected and went upstream as it came (`on_failure: open`)."""
     NOT_INSPECTED = "not-inspected"
-    """An endpoint maskgate does not read, forwarded untouched (`other_endpoints: pass`)."""
+    """An endpoint maskgate does not read, or one the rules pass, forwarded untouched."""
 
 
 @dataclass(frozen=True, slots=True)
