@@ -163,7 +163,7 @@ def test_tool_and_format_descriptions_end_user_fields_and_prompt_variables_are_a
 def test_fields_not_read_as_text_are_not_analysed_but_get_known_values_masked():
     items = [
         {"role": "user", "content": "About Jane Doe"},
-        {"type": "some_new_item", "payload": "Jane Doe and Ann"},
+        {"type": "message", "role": "user", "content": "x", "payload": "Jane Doe and Ann"},
         {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "gAAAJane Doe"},
         {
             "type": "message",
@@ -179,7 +179,7 @@ def test_fields_not_read_as_text_are_not_analysed_but_get_known_values_masked():
             "future": ["Jane Doe"],
         }
     )
-    assert body["input"][1] == {"type": "some_new_item", "payload": "[[PERSON_1]] and Ann"}
+    assert body["input"][1]["payload"] == "[[PERSON_1]] and Ann"
     assert body["input"][2]["encrypted_content"] == "gAAAJane Doe"  # opaque: never altered
     assert body["input"][3]["content"][0]["extra"] == "[[PERSON_1]]"
     assert body["metadata"] == {"who": "[[PERSON_1]]", "other": "Ann"}
@@ -190,6 +190,21 @@ def test_fields_not_read_as_text_are_not_analysed_but_get_known_values_masked():
         "metadata.who",
         "future[0]",
     }
+
+
+def test_items_of_unlisted_types_are_analysed_but_base64_results():
+    """A web search's query or interpreter code resent as history reaches the model too."""
+    items = [
+        {"type": "web_search_call", "id": "ws_1", "status": "completed",
+         "action": {"type": "search", "query": "where does Jane Doe live"}},
+        {"type": "code_interpreter_call", "id": "ci_1", "code": "send('ann@x.io')"},
+        {"type": "image_generation_call", "id": "ig_1", "result": "ann@y.io"},
+    ]  # fmt: skip
+    body, _, findings = _masked({"model": "gpt-4.1", "input": items})
+    assert body["input"][0]["action"]["query"] == "where does [[PERSON_1]] live"
+    assert body["input"][1]["code"] == "send('[[EMAIL_ADDRESS_1]]')"
+    assert body["input"][2]["result"] == "ann@y.io"  # base64 output: not analysed
+    assert {f.path for f in findings} == {"input[0].action.query", "input[1].code"}
 
 
 def test_same_history_masks_to_the_same_bytes_on_every_turn():

@@ -11,9 +11,12 @@ end-user fields `user` and `safety_identifier`, the values of `prompt.variables`
 every `description` in tool definitions and in the `text` output format (including those
 inside parameter schemas), where people describe their data.
 
-All other strings only get values that were detected elsewhere in the request masked.
-Images, audio and files, the model name, ids, and the opaque `encrypted_content` of
-reasoning and compaction items are never touched.
+Items of types this module does not list (a web search's query, interpreter code, a
+computer action, types added to the API later) may carry text the model reads too: all
+their strings are analysed, but for base64 results such as a generated image. All other
+strings only get values that were detected elsewhere in the request masked. Images, audio
+and files, the model name, ids, and the opaque `encrypted_content` of reasoning and
+compaction items are never touched.
 
 Answers: the same fields of every item in `output[]` (the assistant's text and refusals,
 reasoning summaries, call arguments with the originals JSON-escaped, custom tool input),
@@ -54,6 +57,9 @@ JSON_FIELDS = frozenset({"arguments"})
 """Fields holding JSON text: masked inside its values, restored JSON-escaped."""
 _BINARY_PARTS = frozenset({"input_image", "input_file", "input_audio", "computer_screenshot"})
 _NEVER_TOUCHED = frozenset({"model", "type", "role", "id", "call_id", "encrypted_content"})
+_ENCODED_RESULTS = frozenset({"result"})
+"""Fields of other item types that hold base64 output (an image generation's `result`),
+megabytes that are no text: values found elsewhere are still masked there."""
 _END_USER_IDS = frozenset({"user", "safety_identifier"})
 """Fields that identify the end user; clients often put an e-mail address there."""
 _DESCRIBED = frozenset({"tools", "text"})
@@ -169,6 +175,7 @@ class _ResponsesSlots(SlotCollector):
         if not isinstance(item, dict):
             self.walk(item, path, write, scan=True)  # a bare string in a list of items
             return
+        listed = item_type(item) in TEXT_FIELDS
         fields = TEXT_FIELDS.get(item_type(item), ())
         for key, value in item.items():
             here, write_field = f"{path}.{key}", setter(item, key)
@@ -177,7 +184,8 @@ class _ResponsesSlots(SlotCollector):
             elif key in fields:
                 self._text(value, here, write_field)
             elif key not in _NEVER_TOUCHED:
-                self.walk(value, here, write_field, scan=False)
+                scan = not listed and key not in _ENCODED_RESULTS
+                self.walk(value, here, write_field, scan=scan)
 
     def _text(self, value: Any, path: str, write: Callable[[Any], None]) -> None:
         """A text field: a string, a part, or a list of them."""
