@@ -11,9 +11,12 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 from maskgate.detect.engine import Detector
 from maskgate.detect.phone import (
+    MIN_DIGITS,
     ChatPhoneRecognizer,
     FastPhoneRecognizer,
     NationalPhoneRecognizer,
+    dialable,
+    digit_stretches,
     shortest_international_number,
     shortest_national_number,
 )
@@ -136,6 +139,32 @@ def test_counts_amounts_and_parts_of_identifiers_are_not_phone_numbers(text):
 )
 def test_numbers_people_dial_are_still_found(text):
     assert found(CHAT, text) == found(FAST, text) != []
+
+
+def test_skipping_short_runs_unparsed_finds_what_the_dialable_filter_keeps():
+    corpus = [
+        *WRITTEN,
+        *(prose(3000, f"chat-{i}") for i in range(8)),
+        *(code(3000, f"chat-{i}") for i in range(8)),
+    ]
+    for text in corpus:
+        kept = [(s, e, score) for s, e, score in found(FAST, text) if dialable(text, s, e)]
+        assert found(CHAT, text) == kept, text
+    assert sum(len(found(CHAT, text)) for text in corpus) > 10
+
+
+def test_only_stretches_around_runs_with_enough_digits_are_read():
+    assert (
+        list(digit_stretches("Version 2024 shipped in spring; it has run on port 8080 since.", MIN_DIGITS))
+        == []
+    )
+    text = "Call (415) 555-0100 today." + " " * 60 + "or 020 7946 0958 x12 after 6, or 0228 1234."
+    first, second = digit_stretches(text, MIN_DIGITS)
+    assert text[first[0] : first[1]].strip() == "Call (415) 555-0100 today."
+    assert "020 7946 0958 x12 after 6, or 0228 1234" in text[second[0] : second[1]]
+    assert first[1] < second[0]
+    # Runs close enough share one stretch.
+    assert list(digit_stretches("415 555 0100 / 415 555 0199", MIN_DIGITS)) == [(0, 27)]
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,10 @@ five hold fewer than four digits. A run can only be a valid number if it has the
 written with a country code, at least six (`+49 1644`); written the national way, at least as
 many as the shortest number of the country it is read in (four in Germany, nine in France),
 less what that country's rule for national numbers adds. Shorter runs are turned down before
-any parsing, in the region where they are too short. Everything else is the library's own
-matching: the same numbers are found at the same places with the same scores.
+any parsing, in the region where they are too short. Nor does the matcher search the whole text
+in each region: only the stretches around runs of digits (`digit_stretches`). Everything else
+is the library's own matching: the same numbers are found at the same places with the same
+scores.
 
 The one difference: the matcher gives up after 65,535 failed attempts on one text, and runs
 turned down here count as one attempt instead of several, so on a text with that many digit
@@ -36,6 +38,7 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 _PLUS = frozenset("+\uff0b")
 """The plus signs the library accepts before a country code: ASCII and full-width."""
 _GROUP_REFERENCE = re.compile(r"\\\d")
+_DIGIT = re.compile(r"\d")
 """A reference to a matched group in a rewriting rule (`\\1`)."""
 
 
@@ -97,9 +100,30 @@ def _abroad_starts_with_zero(region: str) -> bool:
 
 
 class _Matcher(phonenumbers.PhoneNumberMatcher):
-    """The library's matcher, turning down candidates too short to be valid where it looks."""
+    """The library's matcher, turning down candidates too short to be valid where it looks, and
+    those with fewer decimal digits than `fewest_digits`, before they are parsed.
+
+    The check is made on each whole candidate and on each piece of one the library then tries
+    on its own ("(269" of "(269) 555-7558"), which it would otherwise parse in every region.
+    """
+
+    def __init__(self, text: str, region: str, leniency: Leniency, fewest_digits: int = 0) -> None:
+        super().__init__(text, region, leniency=leniency)
+        self._fewest_digits = fewest_digits
 
     def _extract_match(self, candidate: str, offset: int) -> phonenumbers.PhoneNumberMatch | None:
+        if self._too_short(candidate):
+            return None
+        return super()._extract_match(candidate, offset)
+
+    def _parse_and_verify(self, candidate: str, offset: int) -> phonenumbers.PhoneNumberMatch | None:
+        if self._too_short(candidate):
+            return None
+        return super()._parse_and_verify(candidate, offset)
+
+    def _too_short(self, candidate: str) -> bool:
+        if sum(map(str.isdecimal, candidate)) < self._fewest_digits:
+            return True
         # Letters count too (the library reads `1-800-FLOWERS` as digits), and any other
         # character that is a letter or a number: counting more only lets more through.
         digits = sum(map(str.isalnum, candidate))
@@ -107,9 +131,7 @@ class _Matcher(phonenumbers.PhoneNumberMatcher):
         fewest = shortest_national_number(region)
         if not _national(candidate, region):
             fewest = min(fewest, shortest_international_number())
-        if digits < fewest:
-            return None
-        return super()._extract_match(candidate, offset)
+        return digits < fewest
 
 
 def _national(candidate: str, region: str) -> bool:
@@ -121,6 +143,9 @@ def _national(candidate: str, region: str) -> bool:
 
 class FastPhoneRecognizer(PhoneRecognizer):
     """`PhoneRecognizer` with the same settings, results and name, matching with `_Matcher`."""
+
+    FEWEST_DIGITS = 0
+    """Candidates with fewer decimal digits are not parsed (see `_Matcher`)."""
 
     @classmethod
     def replacing(cls, original: PhoneRecognizer) -> PhoneRecognizer:
@@ -140,12 +165,47 @@ class FastPhoneRecognizer(PhoneRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        results = [
-            self._get_recognizer_result(match, text, region, nlp_artifacts)
-            for region in self.supported_regions
-            for match in _Matcher(text, region, leniency=self.leniency)
-        ]
+        results = []
+        for start, end in digit_stretches(text, max(self.FEWEST_DIGITS, 1)):
+            piece = text[start:end]
+            for region in self.supported_regions:
+                for match in _Matcher(piece, region, self.leniency, self.FEWEST_DIGITS):
+                    result = self._get_recognizer_result(match, piece, region, nlp_artifacts)
+                    result.start += start
+                    result.end += start
+                    results.append(result)
         return self.remove_duplicates(results)
+
+
+DIGIT_GAP = 24
+"""The most characters between two digits of one number, its extension included ("ext. 12")."""
+_MARGIN = 16
+"""What the library reads around a number: up to ten brackets, plus signs and separators before
+its first digit and the character before those; a time's ":30" and the character after it."""
+_DIGIT_CLUSTER = re.compile(rf"\d(?:\D{{0,{DIGIT_GAP}}}\d)*")
+
+
+def digit_stretches(text: str, fewest: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of the stretches of `text` the matcher needs to read: each run of digits no
+    more than `DIGIT_GAP` apart that holds at least `fewest` of them, with `_MARGIN` characters on
+    either side, overlapping stretches joined.
+
+    Each region's matcher searches the whole text for candidates again; a chat text's words and
+    its short numbers (`3 a.m.`, `2024`) need not be searched even once.
+    """
+    joined: tuple[int, int] | None = None
+    for cluster in _DIGIT_CLUSTER.finditer(text):
+        if len(_DIGIT.findall(cluster.group())) < fewest:
+            continue
+        start, end = max(cluster.start() - _MARGIN, 0), min(cluster.end() + _MARGIN, len(text))
+        if joined is not None and start <= joined[1]:
+            joined = (joined[0], end)
+            continue
+        if joined is not None:
+            yield joined
+        joined = (start, end)
+    if joined is not None:
+        yield joined
 
 
 MIN_DIGITS = 7
@@ -174,7 +234,14 @@ def dialable(text: str, start: int, end: int) -> bool:
 
 class ChatPhoneRecognizer(FastPhoneRecognizer):
     """`FastPhoneRecognizer` without the digit runs of chat text that are valid numbers somewhere
-    but not phone numbers there (see `dialable`)."""
+    but not phone numbers there (see `dialable`).
+
+    Runs and pieces of runs with fewer than `MIN_DIGITS` digits are not even parsed, as `dialable`
+    would drop what they give. Where the library would have taken such a piece for a number, it
+    goes on to the rest of the run instead, so a longer number next to a short one is found.
+    """
+
+    FEWEST_DIGITS = MIN_DIGITS
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
