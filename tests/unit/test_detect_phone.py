@@ -184,6 +184,30 @@ def test_national_numbers_without_such_a_word_are_left_alone():
     assert NATIONAL.analyze("Order 679 69 58 51 shipped; batch 393 984 6584 done.", ["PHONE_NUMBER"]) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Ana Ruiz\nCalle Mayor 7, 28013 Madrid\n642 99 43 08 | ana.ruiz@example.es\n", "642 99 43 08"),
+        ("Kind regards,\nLuca Bianchi\nSenior Engineer, Example Srl\n347 123 4567\n", "347 123 4567"),
+        ("Ship to: Ana Ruiz, 642 99 43 08, Calle Mayor 7, Madrid", "642 99 43 08"),
+    ],
+)
+def test_national_numbers_written_in_groups_as_a_field_of_contact_details_are_found(text, number):
+    assert [text[r.start : r.end] for r in NATIONAL.analyze(text, ["PHONE_NUMBER"])] == [number]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Batch\n642994308\n",
+        "Order 642 99 43 08 shipped to ana.ruiz@example.es today.",
+        "total: 642 99 43 08 | eur",
+    ],
+)
+def test_a_contact_line_needs_the_number_in_groups_and_alone_or_beside_an_address(text):
+    assert NATIONAL.analyze(text, ["PHONE_NUMBER"]) == []
+
+
 def test_the_detector_reports_national_numbers_after_a_context_word(detector: Detector):
     text = "Confirmed by phone from 602 14 96 24. Invoice 602 14 96 24 was sent."
     found = [(d.entity_type, text[d.start : d.end]) for d in detector.detect(text)]

@@ -19,9 +19,11 @@ runs this finds numbers further on where the library would have stopped.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import phonenumbers
 from phonenumbers import Leniency, PhoneMetadata
@@ -260,9 +262,11 @@ class NationalPhoneRecognizer(ChatPhoneRecognizer):
     """Numbers of `NATIONAL_REGIONS` written the national way ("612 34 56 78", "393 984 6584").
 
     Without a country code such a number is nine or ten digits like any other, so it is only
-    reported where a word shortly before it says it is one ("Tel.", "call me on", "mobile:").
+    reported with evidence: a word shortly before it says it is one ("Tel.", "call me on",
+    "mobile:"), or it is written in groups as a field of its own, alone on its line or between
+    separators, as in the header of a CV or a signature ("642 99 43 08 | ana@example.es").
     That check is made here rather than by context enhancement, which skips stop words, and
-    spaCy counts "call" among those. A text without any such word is not searched at all.
+    spaCy counts "call" among those. A text without such a word or field is not searched at all.
     """
 
     SCORE = 0.45
@@ -287,9 +291,12 @@ class NationalPhoneRecognizer(ChatPhoneRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         # Ten regions over the whole text would cost more than the default eight; only the
-        # stretches after a hint word are read, each with room for a number to end.
+        # stretches after a hint word, each with room for a number to end, and the fields of
+        # digits are read.
+        after_hints = _after(self._HINT.finditer(text), self.WINDOW, 40, len(text))
+        fields = [m.span() for m in _NUMBER_FIELD.finditer(text)]
         found = []
-        for start, end in _after(self._HINT.finditer(text), self.WINDOW, 40, len(text)):
+        for start, end in sorted({*after_hints, *fields}):
             for result in super().analyze(text[start:end], entities):
                 result.start += start
                 result.end += start
@@ -299,13 +306,31 @@ class NationalPhoneRecognizer(ChatPhoneRecognizer):
             r
             for r in self.remove_duplicates(found)
             if not _PLUS.intersection(text[r.start : r.end])
-            and self._HINT.search(text, max(r.start - self.WINDOW, 0), r.start)
+            and (
+                self._HINT.search(text, max(r.start - self.WINDOW, 0), r.start)
+                or (_in_any(fields, r.start) and _GROUPED.search(text, r.start, r.end))
+            )
         ]
         for result in kept:
             # Context was judged here: enhancement must not raise the score above better readings
             # of the same digits ("social security number is 536-22-8471").
             result.recognition_metadata[RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY] = True
         return kept
+
+
+_NUMBER_FIELD = re.compile(
+    r"(?m)(?:^|(?<=[|·•,;\t]))[ \t]*\(?\d[\d \t()./-]{6,20}\d(?=[ \t]*(?:$|[|·•,;\t]))"
+)
+"""Digits standing as a field of their own: alone on their line, or between the separators of a
+line of contact details ("642 99 43 08 | ana@example.es", "Ana Ruiz, 642 99 43 08, Madrid")."""
+_GROUPED = re.compile(r"\d[ ./-]\(?\d+\)?[ ./-]\d")
+"""Digits written in groups, as people write a number to be read out ("642 99 43 08")."""
+
+
+def _in_any(spans: Sequence[tuple[int, int]], position: int) -> bool:
+    """True when `position` lies in one of the sorted, disjoint `spans`."""
+    i = bisect.bisect_right(spans, (position, math.inf)) - 1
+    return i >= 0 and spans[i][0] <= position < spans[i][1]
 
 
 def _after(hints: Iterable[re.Match[str]], reach: int, room: int, length: int) -> Iterator[tuple[int, int]]:
