@@ -126,16 +126,23 @@ NATIONAL = NationalPhoneRecognizer.beside(STOCK)
         "two charges of 1683.35 EUR on my card",
         'GET /static/js/app.08258127.js HTTP/1.1" 200',
         "GET /api/v2/orders/4155550100/items",
+        "pick 4155550100 Merge pull request #482 from feature/export",
+        "Reverted in commit 4155550100 yesterday.",
     ],
 )
-def test_counts_amounts_and_parts_of_identifiers_are_not_phone_numbers(text):
+def test_counts_amounts_hashes_and_parts_of_identifiers_are_not_phone_numbers(text):
     assert found(FAST, text) != []
     assert found(CHAT, text) == []
 
 
 @pytest.mark.parametrize(
     "text",
-    ["Call me on (415) 555-0100 tonight.", "M: +393102117064\nE: x", "Tel.+49 30 1234567"],
+    [
+        "Call me on (415) 555-0100 tonight.",
+        "M: +393102117064\nE: x",
+        "Tel.+49 30 1234567",
+        "Please commit 415-555-0100 to memory.",
+    ],
 )
 def test_numbers_people_dial_are_still_found(text):
     assert found(CHAT, text) == found(FAST, text) != []

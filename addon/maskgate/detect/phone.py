@@ -221,13 +221,20 @@ _JOINED_BEFORE = re.compile(r"\w[./_-]?\Z")
 _JOINED_AFTER = re.compile(r"[./_-]?\w")
 """A character next to the number, or a dot, slash, underscore or dash and then one: the run is
 part of a longer token (`app.08258127.js`, `/orders/12345678/items`, `id_4155550100`)."""
+_GIT_WORD_BEFORE = re.compile(
+    r"(?im)(?:^[ \t]*(?:pick|reword|edit|squash|fixup|drop)|\b(?:commit|revert|cherry-pick))[ \t]+\Z"
+)
+"""A rebase instruction or a git command word: the digits after it are a short commit hash that
+happens to hold no letter (`pick 9509486981 Merge pull request`)."""
 
 
 def dialable(text: str, start: int, end: int) -> bool:
     """True when `text[start:end]` reads as a phone number someone would dial rather than an
-    amount, a short count, or part of an identifier, a file name or a path."""
+    amount, a short count, a commit hash, or part of an identifier, a file name or a path."""
     number = text[start:end]
     if sum(map(str.isdecimal, number)) < MIN_DIGITS or _AMOUNT.fullmatch(number):
+        return False
+    if number.isdecimal() and _GIT_WORD_BEFORE.search(text, max(start - 40, 0), start):
         return False
     # A plus sign or bracket opens a number whatever comes before it ("Tel.+49 ...").
     joined_before = number[0].isdecimal() and _JOINED_BEFORE.search(text, max(start - 2, 0), start)
