@@ -99,6 +99,84 @@ def test_code_shapes_are_never_names(text, value, entity_type):
     assert values(text, [ner(text, value, entity_type)]) == []
 
 
+MESSAGES = '''def check(uri, headers):
+    """Concatenates the parts. Used when Rich requires a console; see the example::
+
+        with open(path, 'wb') as f:
+            f.write(name='Grace')
+    """
+    # A request that lacks a Host header is refused; reviewed by Jane.
+    if not uri:
+        raise ValueError(f"Invalid percent-escape in {uri}")
+    author = "Frank"
+'''
+
+
+@pytest.mark.parametrize(
+    ("value", "entity_type"),
+    [
+        ("Concatenates", "LOCATION"),  # a docstring's first word: a verb
+        ("Rich", "PERSON"),  # a library's name that is an adjective, in running text
+        ("wb", "PERSON"),  # a quoted string of a docstring's example
+        ("Host", "PERSON"),  # a header's name that is a verb, in a comment
+        ("Invalid", "LOCATION"),  # a message's first word: an adjective
+    ],
+)
+def test_ordinary_words_and_quoted_strings_in_literals_and_comments_are_dropped(value, entity_type):
+    assert values(MESSAGES, [ner(MESSAGES, value, entity_type)]) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Jane",  # not an English verb, adjective or adverb
+        "Grace",  # quoted: a value of its own
+        "Frank",  # the whole string: a value of its own
+    ],
+)
+def test_names_in_literals_and_comments_are_kept(value):
+    assert values(MESSAGES, [ner(MESSAGES, value)]) == [value]
+
+
+def test_ordinary_words_are_names_in_prose():
+    text = "Thanks to Rich and Grace for the review; Will sends the invoice."
+    found = [ner(text, "Rich"), ner(text, "Grace"), ner(text, "Will")]
+    assert values(text, found) == ["Rich", "Grace", "Will"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "entity_type"),
+    [
+        (
+            "DELETE /carts/9b2e41d7-0c3a-4f1e-8d6b-2a7c5e9f1b30 returned 404",
+            "9b2e41d7-0c3a-4f1e-8d6b-2a7c5e9f1b30",
+            "LOCATION",
+        ),
+        ("job 5fa1c3e9-77b0-4d2a-9c1e-0b8d3f6a2e14 failed", "5fa1c3e9", "LOCATION"),
+        ("cache warmed in 315ms", "315ms", "LOCATION"),
+        ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPq7 deploy-bot\n", "deploy-bot", "PERSON"),
+        ("How does the CAP theorem apply to Redis?", "CAP", "PERSON"),
+        ("Which is faster, an SDK or the REST calls?", "SDK", "PERSON"),
+    ],
+)
+def test_ids_host_names_and_acronyms_are_never_names(text, value, entity_type):
+    assert values(text, [ner(text, value, entity_type)]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "entity_type"),
+    [
+        ("Deliver to Flat 27W, Tony Landing", "Flat 27W", "LOCATION"),
+        ("I moved to the UK in May.", "UK", "LOCATION"),
+        ("Passenger: SMITH, booked by Jean-Luc O'Neil.", "SMITH", "PERSON"),
+        ("Passenger: SMITH, booked by Jean-Luc O'Neil.", "Jean-Luc O'Neil", "PERSON"),
+        ("customer: ekaja khatri, born 2019", "ekaja khatri", "PERSON"),
+    ],
+)
+def test_places_with_numbers_capitals_and_hyphenated_names_are_kept(text, value, entity_type):
+    assert values(text, [ner(text, value, entity_type)]) == [value]
+
+
 def test_only_the_recognizers_names_and_places_are_touched():
     text = "def f(Layer_1): pass"
     other = [

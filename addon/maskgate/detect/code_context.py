@@ -7,14 +7,19 @@ Masking those garbles the code a user asked about, or hides the number next to t
 from its own recognizer. `refine` keeps what can be a name and drops the rest, in three steps:
 
 1. A span is cut at characters a name (or a place) never contains, and each piece is kept
-   on its own, so a cut never uncovers the part of a name beyond the cut.
+   on its own, so a cut never uncovers the part of a name beyond the cut. A piece without a
+   word of letters alone is a number or an id (``0edbc76d``, a UUID), never a name or a place.
 2. A piece glued to code syntax (``_``, ``(``, ``[``, ``self.`` before it, ``.attr`` after
-   it) or written as a dotted name is part of an identifier, wherever it stands.
+   it), written as a dotted name or in small letters joined by hyphens (``ci-runner``) is
+   part of an identifier, and a person in capitals after an article ("the CAP theorem") is
+   an acronym, wherever they stand.
 3. `CodeMap` finds the parts of a text that are code (fenced blocks, statement lines and what
    is indented under them, stack frames) and, inside code, the string literals and comments,
    where real names do occur (``author = "Jane Doe"``, ``# ask Jane``). In code outside
    those, a single word is an identifier, and so is anything on a statement line; inside
-   them, only words that the code itself uses as identifiers, or that only code writes.
+   them, only words that the code itself uses as identifiers, that only code writes, or that
+   are ordinary English verbs, adjectives or adverbs in running text ("Invalid value",
+   "when Rich requires a Console"): `maskgate.detect.common_words`.
 
 Only the recognizer's PERSON and LOCATION spans are checked: pattern types (e-mail, phone,
 card...), secrets, deny lists and the rules' own recognizers mean what they say. Every pass is
@@ -29,6 +34,7 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 
+from maskgate.detect.common_words import common_words
 from maskgate.detect.types import Detection
 
 NER_RECOGNIZER = "SpacyRecognizer"
@@ -66,6 +72,18 @@ or a reStructuredText role or field (``:param json:``)."""
 _RANDOM_TOKEN = re.compile(r"(?=[\w-]*[a-z])(?=[\w-]*[A-Z])(?=[\w-]*[0-9])[\w-]{8,}")
 """A run of small and capital letters and digits: an id or a hash, never a name or a place."""
 
+_LETTERS_ONLY = re.compile(rf"(?<![\w'’-]){_WORD}+(?:['’.-]{_WORD}+)*(?![\w'’-])")
+"""A word of letters alone ("Flat" in "Flat 27W", "O'Neil"): every name and place has one;
+``0edbc76d`` and ``ef4d1d7b-67eb-4be6-a870-1249a2d17feb`` have none."""
+
+_KEBAB_CASE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+"""``ci-runner``, ``user-service``: a host, package or branch name. A name with a hyphen has
+capitals ("Jean-Luc")."""
+
+_ARTICLE_BEFORE = re.compile(r"(?i)(?<![\w-])(?:an?|the)[ \t]+\Z")
+"""A word in capitals alone after an article ("the CAP theorem", "an SDK"): people's names take
+no article."""
+
 
 def is_checked(d: Detection) -> bool:
     """True for the entity recognizer's names and places, the only spans `refine` changes."""
@@ -83,7 +101,11 @@ def refine(text: str, detections: Sequence[Detection]) -> list[Detection]:
         if not is_checked(d):
             kept.append(d)
             continue
-        kept += [p for p in name_parts(text, d) if not _glued(text, p) and not code.is_identifier(p)]
+        kept += [
+            p
+            for p in name_parts(text, d)
+            if not _glued(text, p) and not _acronym(text, p) and not code.is_identifier(p)
+        ]
     return kept
 
 
@@ -102,9 +124,9 @@ def name_parts(text: str, d: Detection) -> Iterator[Detection]:
             end = tail.start() if tail else end
         piece = value[start:end].rstrip(" \t,.'’-")
         end = start + len(piece)
-        if not piece or _DOTTED.search(piece) or any(map(_RANDOM_TOKEN.fullmatch, piece.split())):
+        if not piece or _DOTTED.search(piece) or _KEBAB_CASE.fullmatch(piece):
             continue
-        if not any(c.isalpha() for c in piece):
+        if any(map(_RANDOM_TOKEN.fullmatch, piece.split())) or not _LETTERS_ONLY.search(piece):
             continue
         if whole and (start, end) == (0, len(value)):
             yield d
@@ -118,6 +140,18 @@ def _glued(text: str, d: Detection) -> bool:
     before = text[max(0, d.start - 3) : d.start]
     after = text[d.end : d.end + 2]
     return bool(_GLUED_BEFORE.search(before) or _GLUED_AFTER.search(after))
+
+
+def _acronym(text: str, d: Detection) -> bool:
+    """True for a person that is a word in capitals after an article (see `_ARTICLE_BEFORE`)."""
+    value = text[d.start : d.end]
+    return (
+        d.entity_type == "PERSON"
+        and len(value) > 1
+        and value.isalpha()
+        and value.isupper()
+        and _ARTICLE_BEFORE.search(text, max(0, d.start - 8), d.start) is not None
+    )
 
 
 _FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
@@ -185,6 +219,10 @@ _CODE_WORD = re.compile(r"[a-z][a-z0-9]*|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+")
 """A string literal that is only this (``"lineno"``, ``"AsyncGeneratorType"``) is a key,
 a mode or a type name."""
 
+_QUOTES = frozenset("'\"`")
+"""Quotes around a word inside a literal or a comment (``open(path, 'wb')`` in a docstring's
+example) make it a string of the code, like a literal that is only this word."""
+
 _CAMEL_CASE = re.compile(r"[A-Z]?[a-z0-9]+(?:[A-Z]+[a-z0-9]*)+")
 """``ProxyManager``, ``readInto``: several words run together, as only identifiers are."""
 
@@ -245,9 +283,10 @@ class CodeMap:
         """True when `d` stands where only code can be: in code outside literals and comments,
         a single word (or anything on a statement line) other than an unquoted value, or a word
         alone in inline code. In the code's comments and literals, a single word run together
-        from several (``ProxyManager``) or used as an identifier elsewhere in the code; in a
-        literal also a small-letter word that is the whole string (``"lineno"``) or a
-        docstring section heading (``Raises:``)."""
+        from several (``ProxyManager``) or used as an identifier elsewhere in the code, a
+        small-letter word that is the whole string or quoted (``"lineno"``, ``'wb'``), in
+        running text an ordinary English verb, adjective or adverb (`common_words`), and in a
+        literal also a docstring section heading (``Raises:``)."""
         text, start, end = self._text, d.start, d.end
         value = text[start:end]
         single = not any(c.isspace() for c in value)
@@ -264,11 +303,14 @@ class CodeMap:
             # Docstrings and comments name the code's own classes and functions.
             if _CAMEL_CASE.fullmatch(value) or value in self._code_words:
                 return True
-            if literal.comment:
-                return False
             whole = text[literal.start : literal.end].lstrip("rbfuRBFU").strip("\"'`")
-            heading = _SECTION_HEADING.match(text, end, line_end) is not None
-            return (whole == value and _CODE_WORD.fullmatch(value) is not None) or heading
+            quoted = text[start - 1 : start] in _QUOTES and text[end : end + 1] == text[start - 1]
+            if whole == value or quoted:
+                return _CODE_WORD.fullmatch(value) is not None
+            # An ordinary word in running text ("Invalid value", "when Rich requires a Console").
+            if value in common_words():
+                return True
+            return not literal.comment and _SECTION_HEADING.match(text, end, line_end) is not None
         if _STATEMENT.search(text, line_start, line_end):
             return True
         if not single:
