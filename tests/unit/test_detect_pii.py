@@ -87,7 +87,20 @@ ValueError: invalid literal for int() with base 10: '3.5'
     'std::vector<int> v; auto x = a::b::c(); fmt::print("{}", v); // at 12:30:45, v1.2.3',
     "The function returns early when the cache is warm, so the second call is much faster than "
     "the first one. I think we should add a test for the empty list case before merging.",
+    '<script src="https://cdn.example.net/lib@4.21.16/dist/lib.min.js"></script> or unpkg.com/react@18.2.0',
 ]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("See https://docs.example.com:8443/guide?user=me@example.com#auth to log in.", "me@example.com"),
+        ("GET /invite?team=7&to=ann.lee@example.de HTTP/1.1", "ann.lee@example.de"),
+        ("Write to o'neil+orders@example.co.uk today.", "o'neil+orders@example.co.uk"),
+    ],
+)
+def test_an_address_in_a_url_starts_after_the_urls_punctuation(detector, text, address):
+    assert found(detector, text) == [("EMAIL_ADDRESS", address)]
 
 
 @pytest.mark.parametrize("text", ORDINARY_TEXT)

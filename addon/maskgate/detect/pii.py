@@ -34,7 +34,7 @@ from presidio_analyzer import (
     RecognizerResult,
 )
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
-from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -274,19 +274,58 @@ def _ner_configuration(nlp: Language, entities: Iterable[str]) -> NerModelConfig
 
 def _predefined_registry(engine: SpacyNlpEngine, language: str) -> RecognizerRegistry:
     """Presidio's predefined recognizers for `language`, the phone recognizer in its faster form
-    for chat text, next to one for national numbers of more countries (`maskgate.detect.phone`)."""
+    for chat text, next to one for national numbers of more countries (`maskgate.detect.phone`),
+    and the e-mail recognizer checking the right domain (`_EmailRecognizer`)."""
     registry = RecognizerRegistry(supported_languages=[language])
     with _quiet(logging.getLogger("presidio-analyzer")):
         registry.load_predefined_recognizers(languages=[language], nlp_engine=engine)
-    registry.recognizers = [
-        ChatPhoneRecognizer.replacing(r) if type(r) is PhoneRecognizer else r
-        for r in registry.recognizers
-        if r.supported_language == language
-    ]
+    registry.recognizers = [_replaced(r) for r in registry.recognizers if r.supported_language == language]
     registry.recognizers += [
         NationalPhoneRecognizer.beside(r) for r in registry.recognizers if isinstance(r, ChatPhoneRecognizer)
     ]
     return registry
+
+
+def _replaced(recognizer: EntityRecognizer) -> EntityRecognizer:
+    """`recognizer`, or the form of it this module uses instead."""
+    if type(recognizer) is PhoneRecognizer:
+        return ChatPhoneRecognizer.replacing(recognizer)
+    if type(recognizer) is EmailRecognizer:
+        return _EmailRecognizer(
+            supported_language=recognizer.supported_language, context=recognizer.context, name=recognizer.name
+        )
+    return recognizer
+
+
+class _EmailRecognizer(EmailRecognizer):
+    """Presidio's e-mail recognizer, checking the domain after the "@" against the public suffix
+    list, and starting an address in a URL after the URL's own punctuation.
+
+    Presidio checks the host the text would have as a URL, before its first "/", where
+    ``cdn.example.net/lib@4.21.16`` (a package version on a CDN) passes on ``cdn.example.net``.
+    Its expression lets the part before the "@" hold "/", "?", "=" and "&", which addresses
+    may but in practice do not: in ``…/guide?user=me@example.com`` the address is the last part.
+    """
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return super().validate_result(pattern_text.rpartition("@")[2])
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            local = text[result.start : text.index("@", result.start, result.end)]
+            result.start += max(local.rfind(c) for c in _URL_PUNCTUATION) + 1
+        return results
+
+
+_URL_PUNCTUATION = "/?=&#:"
+"""Characters that separate the parts of a URL, which end whatever comes before an address."""
 
 
 class _RuleRecognizer(PatternRecognizer):
