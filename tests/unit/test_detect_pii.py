@@ -91,6 +91,12 @@ ValueError: invalid literal for int() with base 10: '3.5'
 ]
 
 
+@pytest.mark.parametrize("iban", ["ES9826841609119759044147", "AT16 4871 5060 7457 5946"])
+def test_an_iban_followed_by_a_word_is_found_whole(detector, iban):
+    text = f"Payment to IBAN {iban} within 14 days, thanks."
+    assert ("IBAN_CODE", iban) in found(detector, text)
+
+
 @pytest.mark.parametrize(
     ("text", "address"),
     [

@@ -5,11 +5,13 @@ the street line, the postcode and the flat number leak. This recognizer reads th
 addresses are written in instead. A street line is a house number next to a street name
 that ends in a street word ("221 Baker Street", "Reuterstr. 159", "Amirastraat 66") or
 starts with one ("Via Roma, 12", "44, rue Lamy", "Calle de Alcalá 9"), possibly after a unit
-("Flat 9", "H.No. 18"). Parts that follow it on the same line after a comma, or on the next
-lines, are taken into the same span: units ("Apt. 4", "Puerta 3"), postcode and city in either
-order ("6390 DP Utrecht", "Atlanta, GA 32391"), a city alone where a postcode or country
-follows it, and a country. A street name without a number counts only when a postcode
-follows ("rue de Hubert, 75011 Paris").
+("Flat 9", "H.No. 18") and a building ("Flat 3B, Sunshine Apartments, MG Road"); a post office
+box ("PO Box 12", "Postbus 123") stands for one. Parts that follow it on the same line after a
+comma, or on the next lines, are taken into the same span: units ("Apt. 4", "Puerta 3", "3º B"),
+postcode and city in either order ("6390 DP Utrecht", "Atlanta, GA 32391"), up to two places
+without a postcode (a district, a town, a county) where a postcode or country follows them
+("Marylebone, London NW1 6XE"), and a country. A street name without a number counts only when
+a postcode follows ("rue de Hubert, 75011 Paris").
 
 One span for the whole address is what masking needs: one placeholder, and no piece of it left
 in clear between two placeholders. An address with a postcode scores above spaCy's entities
@@ -22,7 +24,7 @@ at most six parts), so the time taken grows linearly with the text.
 from __future__ import annotations
 
 import regex
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 ENTITY = "LOCATION"
@@ -59,21 +61,29 @@ STREET_WORDS_AFTER = (
 STREET_WORDS_BEFORE = (
     # Italian, Spanish, Portuguese, French and Polish streets name the kind of street first.
     "Via", "Viale", "Piazza", "Piazzale", "Corso", "Largo", "Vicolo", "Strada", "Borgo", "Rotonda",
-    "Contrada", "Stretto", "Incrocio", "Lungomare", "Lungarno", "Vico", "Calle", "C", "Avenida", "Avda",
-    "Av", "Plaza", "Pza", "Paseo", "Camino", "Carretera", "Ctra", "Ronda", "Rambla", "Glorieta",
+    "Contrada", "Stretto", "Incrocio", "Lungomare", "Lungarno", "Vico", "Calle", "Avenida",
+    "Plaza", "Paseo", "Camino", "Carretera", "Ronda", "Rambla", "Glorieta",
     "Pasaje", "Pasadizo", "Vial", "Travesía", "Callejón", "Cuesta", "Cañada", "Urbanización", "Alameda",
     "Acceso", "Vía",
-    "Praça", "Rua", "Travessa", "Rue", "Avenue", "Boulevard", "Bd", "Chemin", "Allée", "Impasse",
-    "Place", "Quai", "Route", "Cours", "Square", "Ulica", "Ul", "Aleja", "Al", "Plac",
+    "Praça", "Rua", "Travessa", "Rue", "Avenue", "Boulevard", "Chemin", "Allée", "Impasse",
+    "Place", "Quai", "Route", "Cours", "Square", "Ulica", "Aleja", "Plac",
+    "Carrer", "Passeig", "Plaça", "Avinguda", "Estrada", "Rodovia", "Calçada",
 )  # fmt: skip
 """Street words written before the name, in any case when a house number precedes them
 ("16, rue Lamy"), capitalised otherwise ("Via Roma 12")."""
+
+STREET_ABBREVIATIONS_BEFORE = ("C", "Av", "Avda", "Pza", "Ctra", "Bd", "Ul", "Al")
+"""Abbreviated street words written before the name, with their dot or slash ("Av. Paulista",
+"C/ Mayor", "ul. Kwiatowa"): without one they are other words ("Al Smith", "C code")."""
 
 STREET_ENDINGS = (
     # German, Austrian, Swiss and Dutch street names are one word ending in the kind of street.
     "straße", "strasse", "str.", "weg", "platz", "allee", "gasse", "ring", "damm", "ufer", "chaussee",
     "pfad", "steig", "markt", "graben", "zeile", "straat", "laan", "plein", "gracht", "kade", "singel",
     "dreef", "hof", "baan", "steeg", "pad", "dijk", "plantsoen", "boulevard", "park", "erf", "haven",
+    # Swedish, Danish, Norwegian and Finnish: "Kungsgatan 44", "Nørregade 5", "Mannerheimintie 12".
+    "gatan", "gata", "vägen", "väg", "gränd", "torget", "gade", "vej", "gate", "veien", "vegen", "katu",
+    "tie",
 )  # fmt: skip
 """Endings of one-word street names, followed by the house number ("Sennweg 1"). Written as
 words of their own they count too ("Lene-Krebs-Weg 11", "Berliner Straße 5")."""
@@ -82,9 +92,10 @@ UNIT_WORDS = (
     "Apt", "Apartment", "Suite", "Ste", "Unit", "Flat", "Floor", "Fl", "Level", "Room", "Studio", "Building",
     "Bldg", "Block", "House No", "H No", "H.No", "Door No", "Plot No", "Piso", "Puerta", "Escalera", "Esc",
     "Planta", "Bloque", "Piano", "Appartamento", "Interno", "Int", "Scala", "Étage", "Etage", "Bâtiment",
-    "Bât", "Wohnung", "Whg", "App", "Bus", "Apto", "Andar",
+    "Bât", "Wohnung", "Whg", "App", "Bus", "Apto", "Andar", "Tower", "Wing", "m", "lok",
 )  # fmt: skip
-"""Words of a flat, floor or house number ("Apt. 016", "Puerta 3", "H.No. 318")."""
+"""Words of a flat, floor or house number ("Apt. 016", "Puerta 3", "H.No. 318", "Block C", and
+the Polish "m. 5")."""
 
 NAME_LINKS = (
     "de", "del", "de la", "de las", "de los", "di", "da", "dei", "della", "delle", "degli", "do", "dos",
@@ -124,9 +135,12 @@ EVERYDAY_WORDS = frozenset(
      "Garden", "Green", "Ride", "Reserve", "Spring", "Mount", "Port", "Route", "Steps", "Plain", "Line",
      "Course", "Center", "Centre", "Lock", "Light", "Run", "Station", "Branch", "Bridge", "Beach", "Via",
      "Loop", "Gate", "Pocket", "Pass", "Follow", "Rest", "Cross", "Mission", "Fall", "Estate", "Extension",
-     "Divide", "Curve", "Ramp", "Forge", "Fork"}
+     "Divide", "Curve", "Ramp", "Forge", "Fork", "Gateway"}
 )  # fmt: skip
 """Street words that also end ordinary titles in prose ("3 Key Points", "2 Data Fields")."""
+
+NOT_STREETS = frozenset({"Bad Gateway"})
+"""Names with a street word that are never streets: HTTP's "502 Bad Gateway" in every proxy log."""
 
 MAX_PARTS = 6
 
@@ -147,16 +161,31 @@ _NUMBER_AFTER = r"(?:\d{1,4}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?)(?![\d,.]\d)"
 """A house number after the street name: at most four digits, so that a postcode after the
 name of a street without a number ("rue Lamy, 75011 Paris") is not taken for one."""
 _AFTER_NUMBER = r"(?:,?[ ]|,?[ ]?\n)"
-_UNIT = rf"(?:(?:{_words(UNIT_WORDS)})\.?[ ]?(?:No\.?[ ]?)?\#?[0-9][0-9A-Za-z/-]{{0,5}}\b|\#[0-9]{{1,5}}\b)"
+_UNIT = (
+    rf"(?:(?:{_words(UNIT_WORDS)})\.?[ ]?(?:No\.?[ ]?)?\#?"
+    r"(?:[0-9][0-9A-Za-z/-]{0,5}\b|[A-Z](?![\p{L}\p{N}]))"
+    r"|\#[0-9]{1,5}\b|\d{1,2}[º°ª](?:[ ]?[A-Z\d]{1,2}[º°ª]?)?(?![\p{L}\p{N}]))"
+)
+"""A flat, floor or house number ("Apt. 4", "Block C", "#12"), or a Spanish floor and door ("3º B")."""
 _SUFFIX = rf"(?:{_words(STREET_WORDS_AFTER)})s?\b\.?"
+_BEFORE = (
+    rf"(?i:(?:{_words(STREET_WORDS_BEFORE)})\.?[ ]|(?:{_words(STREET_ABBREVIATIONS_BEFORE)})(?:\.[ ]?|/[ ]?))"
+)
+"""A street word written before the name, with the space after it."""
+_BOX = (
+    r"(?:P\.?[ ]?O\.?[ ]?Box|Post(?:bus|fach)|Apartado(?:[ ]de[ ]Correos)?|Casella[ ]Postale|Caixa[ ]Postal)"
+)
+"""A post office box, in the languages of the street words."""
 _ENDINGS = "|".join(regex.escape(e) for e in STREET_ENDINGS)
 
 _STREET = regex.compile(
     rf"""
     (?<![\p{{L}}\p{{N}}_.@/#-])
     (?:
-        # unit before the street ("Flat 9, Paula Court", "H.No. 318 Bhargava Marg")
-        (?P<unit>{_UNIT}),?[ ]?\n?[ ]?(?:(?P<n0>{_NUMBER}){_AFTER_NUMBER})?
+        # units and a building before the street ("Flat 9, Paula Court", "H.No. 318 Bhargava
+        # Marg", "Flat 3B, Sunshine Apartments, MG Road")
+        (?P<unit>{_UNIT}(?:,[ ]?{_UNIT})?),?[ ]?\n?[ ]?(?:(?P<n0>{_NUMBER}){_AFTER_NUMBER})?
+        (?:{_NAME_WORD}(?:[ ]{_NAME_WORD}){{0,3}},[ ]?\n?[ ]?)?
         (?P<name0>{_NAME_WORD}(?:[ ]{_NAME_WORD}){{0,3}}?)[ ](?P<word0>{_SUFFIX})
     |
         # number, name, street word ("221B Baker Street", "08/68, Mani Ganj")
@@ -164,17 +193,20 @@ _STREET = regex.compile(
         (?P<name1>{_NAME_WORD}(?:[ ]{_NAME_WORD}){{0,3}}?)[ ](?P<word1>{_SUFFIX})
     |
         # number, street word, name ("44, boulevard Jeanne Riou")
-        (?P<n2>{_NUMBER}),?[ ](?i:{_words(STREET_WORDS_BEFORE)})\.?[ ]
+        (?P<n2>{_NUMBER}),?[ ]{_BEFORE}
         {_NAME_WORD}(?:[ ]{_NAME_WORD}){{0,3}}
     |
         # street word, name, number ("Via Roma, 12", "Calle de Alcalá 9", "rue de Hubert")
-        (?P<before>(?i:{_words(STREET_WORDS_BEFORE)}))\.?[ ]{_NAME_WORD}(?:[ ]{_NAME_WORD}){{0,3}}
+        (?P<before>{_BEFORE}){_NAME_WORD}(?:[ ]{_NAME_WORD}){{0,3}}
         (?:,?[ ](?P<n3>{_NUMBER_AFTER})\b)?
     |
         # one word ending in the kind of street, number ("Amirastraat 66", "Reuterstr. 159")
         (?:{_NAME_WORD}[ ]){{0,2}}
         (?P<compound>\p{{Lu}}[\p{{L}}\p{{M}}.-]{{1,40}}+)(?<=(?i:{_ENDINGS}))
         ,?[ ](?P<n4>{_NUMBER_AFTER})\b
+    |
+        # a post office box ("PO Box 1234", "Postfach 10 20 30", "Apartado de Correos 52")
+        (?P<box>{_BOX}[ ]?\d{{1,6}}(?:[ ]\d{{2,3}}){{0,2}})(?![\p{{L}}\p{{N}}])
     |
         # number and name without a street word ("69/51, Hari"): only with a postcode after it
         (?P<bare>{_NUMBER}),[ ]?\n?{_NAME_WORD}(?:[ ]{_NAME_WORD}){{0,2}}
@@ -184,15 +216,19 @@ _STREET = regex.compile(
 )
 
 _SEPARATOR = r"(?:[ \t]*,[ \t]*(?:\n[ \t]*)?|[ \t]*\n[ \t]*|[ \t]+(?:-[ \t]+)?)"
-_POSTCODE_FIRST = r"(?:\d{5}|\d{4}[ ]?[A-Z]{2}|\d{2}-\d{3}|\d{3}[ ]\d{2}|[A-Z]{1,2}-\d{4,5}|\d{4})"
-"""Postcodes written before the city: DE/FR/IT/ES (5 digits), NL (1234 AB), PL, SE, AT/CH/BE."""
-_POSTCODE_LAST = (
-    r"(?:\d{5}(?:-\d{4})?|\d{6}|\d{3}[ ]\d{3}|\d{4}"
-    r"|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d)"
+_POSTCODE_FIRST = (
+    r"(?:\d{5}|\d{4}[ ]?[A-Z]{2}|\d{2}-\d{3}|\d{4}-\d{3}|\d{3}[ ]\d{2}|[A-Z]{1,2}-\d{4,5}|\d{4})"
 )
-"""Postcodes written after the city: US ZIP, IN PIN, AU, UK and Canadian postcodes."""
-_POSTCODE_ALONE = r"(?:[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d)"
-"""Postcodes on a line of their own: only UK and Canadian ones, which nothing else resembles."""
+"""Postcodes written before the city: DE/FR/IT/ES (5 digits), NL (1234 AB), PL, PT, SE,
+AT/CH/BE."""
+_POSTCODE_LAST = (
+    r"(?:\d{5}(?:-\d{3,4})?|\d{6}|\d{3}[ ]\d{3}|\d{4}"
+    r"|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|[A-Z]\d{2}[ ]?[A-Z\d]{4})"
+)
+"""Postcodes written after the city: US ZIP, BR, IN PIN, AU, UK, Canadian and Irish postcodes."""
+_POSTCODE_ALONE = r"(?:[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|\d{5}-\d{3})"
+"""Postcodes on a line or in a part of their own: only UK, Canadian and Brazilian ones, which
+nothing else resembles."""
 _CITY = rf"(?:{_UPPER_WORD}(?:[ ]{_LINK}{{0,2}}{_UPPER_WORD}){{0,2}})"
 _COUNTRY = rf"(?:{_words(COUNTRIES)})(?![\p{{L}}\p{{N}}])"
 _END = r"(?![\p{L}\p{N}])"
@@ -206,12 +242,16 @@ _PART = regex.compile(
         |   {_CITY},?[ ](?:[A-Z]{{2,3}}[ ])?(?:-[ ])?{_POSTCODE_LAST}{_END}
         |   {_POSTCODE_ALONE}{_END})
     |   (?P<country>{_COUNTRY})
-    |   (?P<city>{_CITY})(?={_SEPARATOR}(?:{_POSTCODE_ALONE}|{_POSTCODE_LAST}{_END}|{_COUNTRY}))
+    |   (?P<city>{_CITY})
     )
     """,
     regex.VERBOSE,
 )
-"""One part after the street line; a city alone only where a postcode or country follows."""
+"""One part after the street line. A city alone (a district, a town, a county) counts only
+where a postcode or a country follows it (`_following_parts`)."""
+MAX_PLACES = 2
+"""Places without a postcode that may follow each other before one with it ("Marylebone,
+London NW1 6XE", "Little Whinging, Surrey, GU1 3XX")."""
 
 
 class AddressRecognizer(LocalRecognizer):
@@ -238,37 +278,44 @@ class AddressRecognizer(LocalRecognizer):
             end, postal = _following_parts(text, street.end())
             score = _score(street, postal)
             if score:
-                results.append(self._result(street.start(), end, score))
+                results.append(location_result(self, street.start(), end, score))
                 position = end
             else:
                 position = street.start() + 1
         return results
 
-    def _result(self, start: int, end: int, score: float) -> RecognizerResult:
-        return RecognizerResult(
-            entity_type=ENTITY,
-            start=start,
-            end=end,
-            score=score,
-            # Context enhancement records the word it found here.
-            analysis_explanation=AnalysisExplanation(type(self).__name__, score),
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
-        )
+
+def location_result(recognizer: EntityRecognizer, start: int, end: int, score: float) -> RecognizerResult:
+    """A LOCATION found by `recognizer`, named in its metadata as Presidio's own results are."""
+    return RecognizerResult(
+        entity_type=ENTITY,
+        start=start,
+        end=end,
+        score=score,
+        # Context enhancement records the word it found here.
+        analysis_explanation=AnalysisExplanation(type(recognizer).__name__, score),
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+        },
+    )
 
 
 def _following_parts(text: str, end: int) -> tuple[int, bool]:
     """Where the address that a street line ending at `end` starts ends, and whether it has a
     postcode. A city alone is only taken with what follows it."""
     postal = False
+    reached, places = end, 0
     for _ in range(MAX_PARTS):
-        part = _PART.match(text, end)
+        part = _PART.match(text, reached)
         if part is None:
             break
-        end = part.end()
-        postal = postal or part.lastgroup == "postal"
+        reached = part.end()
+        if part.lastgroup != "city":
+            end, places = reached, 0
+            postal = postal or part.lastgroup == "postal"
+        elif (places := places + 1) > MAX_PLACES:
+            break
     return end, postal
 
 
@@ -278,11 +325,13 @@ def _score(street: regex.Match[str], postal: bool) -> float:
         return POSTAL_SCORE
     # A street word before the name counts in lower case only after a house number ("16, rue
     # Lamy"), since "via" is also an English word.
-    numbered = any(street.group(g) for g in ("unit", "n1", "n2", "n3", "n4"))
+    numbered = any(street.group(g) for g in ("unit", "n1", "n2", "n3", "n4", "box"))
     before = street.group("before")
     if not numbered or (before and before[0].islower()):
         return 0.0
     word = (street.group("word0") or street.group("word1") or "").rstrip(".")
+    if f"{street.group('name1')} {word}" in NOT_STREETS:
+        return 0.0
     if word in EVERYDAY_WORDS or word.removesuffix("s") in EVERYDAY_WORDS:
         return PLAIN_STREET_SCORE
     return STREET_SCORE

@@ -34,7 +34,7 @@ from presidio_analyzer import (
     RecognizerResult,
 )
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
-from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer
+from presidio_analyzer.predefined_recognizers import EmailRecognizer, IbanRecognizer, PhoneRecognizer
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -43,6 +43,7 @@ from maskgate.detect.blas import model_ops, release_large_blocks
 from maskgate.detect.checksum import CHECKS
 from maskgate.detect.context import ContextArtifacts, ContextEnhancer, PipelineForms, RuleForms, WordForms
 from maskgate.detect.phone import ChatPhoneRecognizer, NationalPhoneRecognizer
+from maskgate.detect.places import PlaceRecognizer
 from maskgate.detect.types import Detection
 from maskgate.policy import PatternRule, Policy, PolicyError
 from maskgate.schedule import checkpoint
@@ -188,7 +189,12 @@ class PiiDetector:
         _check_supported(registry, policy)
         # Only recognizers of detected types stay, so `off` types cost no analysis time.
         wanted = set(self._entities)
-        everything = [*registry.recognizers, AddressRecognizer(rules.language), *_rules_recognizers(policy)]
+        everything = [
+            *registry.recognizers,
+            AddressRecognizer(rules.language),
+            PlaceRecognizer(rules.language),
+            *_rules_recognizers(policy),
+        ]
         registry.recognizers = [r for r in everything if wanted & set(r.supported_entities)]
         self._analyzer = AnalyzerEngine(
             registry=registry,
@@ -292,6 +298,13 @@ def _replaced(recognizer: EntityRecognizer) -> EntityRecognizer:
         return ChatPhoneRecognizer.replacing(recognizer)
     if type(recognizer) is EmailRecognizer:
         return _EmailRecognizer(
+            supported_language=recognizer.supported_language, context=recognizer.context, name=recognizer.name
+        )
+    if type(recognizer) is IbanRecognizer:
+        # Case-sensitive, as Presidio's class is by default: with the IGNORECASE its configuration
+        # adds, a word after an IBAN ("... 5946 within") passes for one more group of four
+        # and the whole match then fails its check digits.
+        return IbanRecognizer(
             supported_language=recognizer.supported_language, context=recognizer.context, name=recognizer.name
         )
     return recognizer
