@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from maskgate.detect.cache import DetectionCache
 from maskgate.detect.code_context import refine
+from maskgate.detect.names import repeat_names
 from maskgate.detect.pii import PiiDetector
 from maskgate.detect.placeholder import PLACEHOLDER_SHAPE
 from maskgate.detect.secrets import SecretDetector
@@ -68,8 +69,9 @@ class Detector:
     def _analyse(self, text: str) -> list[Detection]:
         # Each text is a safe point for a large request's analysis to let a small one go first.
         checkpoint()
-        # Names and places the entity recognizer reads into code are identifiers, not people.
-        found = refine(text, [*self._secrets.detect(text), *self._pii.detect(text)])
+        # Names and places the entity recognizer reads into code are identifiers, not people;
+        # a full name found once is masked wherever its parts appear again in the text.
+        found = repeat_names(text, refine(text, [*self._secrets.detect(text), *self._pii.detect(text)]))
         # Allowed values go before overlaps are resolved, so they never hide another finding.
         kept = [d for d in found if self.action_for(d) != Action.OFF and not self._allowed(text, d)]
         return resolve(text, kept, self._strength)

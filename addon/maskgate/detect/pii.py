@@ -42,6 +42,7 @@ from maskgate.detect.address import AddressRecognizer
 from maskgate.detect.blas import model_ops, release_large_blocks
 from maskgate.detect.checksum import CHECKS
 from maskgate.detect.context import ContextArtifacts, ContextEnhancer, PipelineForms, RuleForms, WordForms
+from maskgate.detect.names import name_recognizers
 from maskgate.detect.phone import ChatPhoneRecognizer, NationalPhoneRecognizer
 from maskgate.detect.places import PlaceRecognizer
 from maskgate.detect.types import Detection
@@ -193,6 +194,7 @@ class PiiDetector:
             *registry.recognizers,
             AddressRecognizer(rules.language),
             PlaceRecognizer(rules.language),
+            *name_recognizers(rules.language),
             *_rules_recognizers(policy),
         ]
         registry.recognizers = [r for r in everything if wanted & set(r.supported_entities)]
