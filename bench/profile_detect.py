@@ -34,6 +34,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from presidio_analyzer import RecognizerResult  # noqa: E402
 from tests.unit.detect_texts import code, prose  # noqa: E402
 
+from maskgate.detect.context import ContextEnhancer  # noqa: E402
 from maskgate.detect.engine import Detector  # noqa: E402
 from maskgate.openai.chat import mask_chat_request  # noqa: E402
 from maskgate.policy import load_policy  # noqa: E402
@@ -79,8 +80,7 @@ def cold_latency(detector: Detector, repeat: int) -> None:
 
 def stages(detector: Detector, text: str, repeat: int) -> dict[str, float]:
     """Median time of each stage of one analysis of `text`, run stage by stage."""
-    analyzer = detector._pii._analyzer
-    engine = analyzer.nlp_engine
+    engine = detector._pii._engine
     nlp = engine.nlp["en"]
     found: dict[str, Timings] = {}
 
@@ -88,7 +88,8 @@ def stages(detector: Detector, text: str, repeat: int) -> dict[str, float]:
         found.setdefault(name, []).append(seconds)
 
     entities = detector._pii._entities
-    recognizers = analyzer.registry.get_recognizers(language="en", entities=entities)
+    recognizers = detector._pii.recognizers
+    enhancer = ContextEnhancer()
     plugins = detector._secrets._plugin_detections
     for _ in range(repeat):
         start = time.perf_counter()
@@ -99,7 +100,7 @@ def stages(detector: Detector, text: str, repeat: int) -> dict[str, float]:
             doc = pipe(doc)
             add(f"spacy: {name}", time.perf_counter() - start)
         start = time.perf_counter()
-        artifacts = engine._doc_to_nlp_artifact(doc, "en")
+        artifacts = engine.artifacts(doc)
         add("presidio: nlp artifacts", time.perf_counter() - start)
         raw = []
         for recognizer in recognizers:
@@ -110,7 +111,7 @@ def stages(detector: Detector, text: str, repeat: int) -> dict[str, float]:
                 r.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, recognizer.id)
             raw += results or []
         start = time.perf_counter()
-        analyzer._enhance_using_context(text, raw, artifacts, recognizers, None)
+        enhancer.enhance_using_context(text, raw, artifacts, recognizers)
         add("presidio: context enhancement", time.perf_counter() - start)
         add("secrets: detect-secrets plugins", timed(lambda: list(plugins(text))))
         add("secrets: all", timed(lambda: detector._secrets.detect(text)))

@@ -58,6 +58,12 @@ def checkpoint() -> None:
         urgency.wait()
 
 
+def on_deferrable_lane() -> bool:
+    """True on a deferrable lane's threads: work there is meant to leave the other core to
+    urgent work, and should not spread onto more threads."""
+    return getattr(_lane, "urgency", None) is not None
+
+
 class _UrgentExecutor(ThreadPoolExecutor):
     """A thread pool whose tasks count as urgent from submission until they are done."""
 

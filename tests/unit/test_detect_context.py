@@ -36,18 +36,18 @@ def presidio_engine() -> SpacyNlpEngine:
 
 
 def ours(detector: Detector, text: str) -> ContextArtifacts:
-    artifacts = detector._pii._analyzer.nlp_engine.process_text(text, "en")
+    artifacts = detector._pii._engine.process_text(text, "en")
     assert isinstance(artifacts, ContextArtifacts)
     return artifacts
 
 
 def test_the_shipped_pipeline_keeps_only_the_entity_recognizer(detector):
-    nlp = detector._pii._analyzer.nlp_engine.nlp["en"]
+    nlp = detector._pii._nlp
     assert nlp.pipe_names == ["ner"]
 
 
 def test_entities_are_those_of_the_whole_pipeline(detector, presidio_engine):
-    whole, trimmed = presidio_engine.nlp["en"], detector._pii._analyzer.nlp_engine.nlp["en"]
+    whole, trimmed = presidio_engine.nlp["en"], detector._pii._nlp
     for text in TEXTS:
         assert [(e.start_char, e.end_char, e.label_) for e in trimmed(text).ents] == [
             (e.start_char, e.end_char, e.label_) for e in whole(text).ents
@@ -87,13 +87,13 @@ def test_a_pipeline_with_other_components_is_kept_whole(tmp_path):
     nlp.add_pipe("sentencizer")
     nlp.to_disk(tmp_path / "model")
     detector = Detector(load_policy(), spacy_model=str(tmp_path / "model"))
-    engine = detector._pii._analyzer.nlp_engine
+    engine = detector._pii._engine
     assert engine.nlp["en"].pipe_names == ["sentencizer"]
     assert isinstance(engine._forms, PipelineForms)
 
 
 def test_the_shipped_lemmatizer_is_read_by_rules(detector):
-    assert isinstance(detector._pii._analyzer.nlp_engine._forms, RuleForms)
+    assert isinstance(detector._pii._engine._forms, RuleForms)
 
 
 def test_rule_lemmas_are_those_of_spacys_lemmatizer(presidio_engine):
@@ -123,9 +123,9 @@ class _PresidioLoop(LemmaContextAwareEnhancer):
 def test_scores_are_raised_as_presidios_enhancer_raises_them(detector):
     text = "My cell: 212-555-0147, or else 212-555-0148 at home. Meet Tuesday afternoon, 212-555-0149."
     artifacts = ours(detector, text)
-    registry = detector._pii._analyzer.registry
-    phone = next(r for r in registry.recognizers if "PHONE_NUMBER" in r.supported_entities and r.context)
-    no_context = next(r for r in registry.recognizers if not r.context)
+    recognizers = detector._pii.recognizers
+    phone = next(r for r in recognizers if "PHONE_NUMBER" in r.supported_entities and r.context)
+    no_context = next(r for r in recognizers if not r.context)
 
     def results() -> list[RecognizerResult]:
         made = []

@@ -108,7 +108,7 @@ def test_a_recognizer_that_accepts_possible_numbers_is_kept_as_it_is():
 
 
 def test_the_detector_finds_phone_numbers_with_the_faster_matcher(detector: Detector):
-    recognizers = detector._pii._analyzer.registry.recognizers
+    recognizers = detector._pii.recognizers
     phones = [r for r in recognizers if isinstance(r, PhoneRecognizer)]
     assert phones and all(isinstance(r, FastPhoneRecognizer) for r in phones)
     found = detector.detect("Call me on (415) 555-0100 tonight.")

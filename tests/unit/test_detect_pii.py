@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import yaml
 from maskgate.detect import pii
 from maskgate.detect.engine import Detector
 from maskgate.policy import DEFAULT_RULES, Policy, PolicyError, load_policy, parse_policy
+from maskgate.schedule import Lanes
 
 
 def found(detector: Detector, text: str) -> list[tuple[str, str]]:
@@ -208,7 +210,7 @@ def test_off_types_never_reach_presidio(tmp_path):
     )
     text = "Mail jane.roe@example.com from 198.51.100.7."
     assert [d.entity_type for d in detector.detect(text)] == ["IP_ADDRESS"]
-    recognized = {e for r in detector._analyzer.registry.recognizers for e in r.supported_entities}
+    recognized = {e for r in detector.recognizers for e in r.supported_entities}
     assert "EMAIL_ADDRESS" not in recognized
 
 
@@ -239,7 +241,7 @@ def test_types_of_the_rules_own_recognizers_and_deny_lists_may_be_listed(tmp_pat
     detector = pii.PiiDetector(policy, _blank_model(tmp_path, "en"))
     # CODENAME is off: its deny list is accepted but never runs.
     assert [d.entity_type for d in detector.detect("TKT-1234 for Bluebird")] == ["TICKET"]
-    assert all(r.name != "deny:CODENAME" for r in detector._analyzer.registry.recognizers)
+    assert all(r.name != "deny:CODENAME" for r in detector.recognizers)
 
 
 def test_language_must_match_the_model(tmp_path):
@@ -389,3 +391,55 @@ def test_deny_list_prefers_the_longest_term_and_names_its_type(rules_detector):
         ("PROJECT_NAME", "project", 1.0, "deny:PROJECT_NAME"),
         ("CUSTOMER", "Contoso", 1.0, "deny:CUSTOMER"),
     ]
+
+
+SPLIT_TEXTS = [
+    "Anna Kowalski (anna.k@example.org, +48 512 345 678) lives at 12 Baker Street, London NW1 6XE.",
+    "Pay GB33BUKB20201555555555 from 203.0.113.7; my SSN is 536-22-8471 and my phone is 212-555-0147.",
+    "def greet(user):\n    return f'Hello {user.name}'  # ask Jane Doe\n",
+]
+
+
+def _threads_of(detector: Detector, monkeypatch: pytest.MonkeyPatch) -> dict[str, set[str]]:
+    """Which threads each recognizer runs on, by recognizer name, from now on."""
+    seen: dict[str, set[str]] = {}
+    for recognizer in detector._pii.recognizers:
+        analyze = recognizer.analyze
+
+        def spy(*args, _analyze=analyze, _name=recognizer.name, **kwargs):
+            seen.setdefault(_name, set()).add(threading.current_thread().name)
+            return _analyze(*args, **kwargs)
+
+        monkeypatch.setattr(recognizer, "analyze", spy)
+    return seen
+
+
+def test_recognizers_run_beside_the_entity_recognizer_off_the_large_lane(detector, monkeypatch):
+    threads = _threads_of(detector, monkeypatch)
+    detector._pii.detect(SPLIT_TEXTS[0])
+    here = threading.current_thread().name
+    assert threads.pop("SpacyRecognizer") == {here}
+    assert threads and all(
+        t != {here} and all(n.startswith("maskgate-recognizers") for n in t) for t in threads.values()
+    )
+
+
+def test_on_the_large_lane_everything_runs_on_its_thread_with_the_same_findings(detector, monkeypatch):
+    beside = [detector._pii.detect(text) for text in SPLIT_TEXTS]
+    threads = _threads_of(detector, monkeypatch)
+    lanes = Lanes("test-pii", deferrable_workers=1)
+    try:
+        alone = lanes.deferrable.submit(lambda: [detector._pii.detect(text) for text in SPLIT_TEXTS]).result()
+    finally:
+        lanes.shutdown()
+    assert alone == beside and any(beside)
+    assert {name for names in threads.values() for name in names} == {n for n in threads["SpacyRecognizer"]}
+    assert all(n.startswith("test-pii") for n in threads["SpacyRecognizer"])
+
+
+def test_a_recognizer_reading_entities_beside_the_entity_recognizer_fails_loudly(detector):
+    doc = detector._pii._nlp.make_doc("Anna Kowalski lives in London.")
+    artifacts = detector._pii._engine.artifacts(doc, words_only=True)
+    with pytest.raises(RuntimeError, match="ENTITY_READERS"):
+        artifacts.entities  # noqa: B018
+    assert [t.text for t in artifacts.tokens][:2] == ["Anna", "Kowalski"]

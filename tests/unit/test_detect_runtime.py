@@ -29,7 +29,7 @@ def test_every_loaded_openblas_uses_one_thread():
 
 @openblas
 def test_the_entity_recognizer_multiplies_on_numpy_not_blis(detector: Detector):
-    ner = detector._pii._analyzer.nlp_engine.nlp["en"].get_pipe("ner")
+    ner = detector._pii._nlp.get_pipe("ner")
     # Its embedding layers do nearly all its matrix products.
     assert {node.ops.use_blis for node in ner.model.get_ref("tok2vec").walk()} == {False}
     with blas.model_ops():

@@ -21,6 +21,7 @@ import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import spacy
@@ -34,9 +35,14 @@ from presidio_analyzer import (
     RecognizerResult,
 )
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
-from presidio_analyzer.predefined_recognizers import EmailRecognizer, IbanRecognizer, PhoneRecognizer
+from presidio_analyzer.predefined_recognizers import (
+    EmailRecognizer,
+    IbanRecognizer,
+    PhoneRecognizer,
+    SpacyRecognizer,
+)
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from maskgate.detect.address import AddressRecognizer
 from maskgate.detect.blas import model_ops, release_large_blocks
@@ -47,7 +53,7 @@ from maskgate.detect.phone import ChatPhoneRecognizer, NationalPhoneRecognizer
 from maskgate.detect.places import PlaceRecognizer
 from maskgate.detect.types import Detection
 from maskgate.policy import PatternRule, Policy, PolicyError
-from maskgate.schedule import checkpoint
+from maskgate.schedule import checkpoint, on_deferrable_lane
 
 ENGINE = "presidio"
 
@@ -148,10 +154,19 @@ class _LoadedSpacyEngine(SpacyNlpEngine):
             ner_model_configuration=ner,
         )
         self.nlp = {language: nlp}
+        self.language = language
         self._forms = forms
 
     def load(self) -> None:
         """Nothing to load: the pipeline was passed in."""
+
+    def artifacts(self, doc: Doc, words_only: bool = False) -> NlpArtifacts:
+        """The artifacts recognizers read. `words_only` ones are made before the entity recognizer
+        ran, and refuse to give its entities, so a recognizer that needs them and runs beside it
+        fails loudly rather than finding nothing."""
+        if words_only:
+            return _WordsOnlyArtifacts(doc, [], [], self, self.language, self._forms)
+        return self._doc_to_nlp_artifact(doc, self.language)
 
     def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
         """Presidio's artifacts without its list of every token's lemma and keyword, which
@@ -162,18 +177,38 @@ class _LoadedSpacyEngine(SpacyNlpEngine):
         return ContextArtifacts(doc, list(entities), list(scores), self, language, self._forms)
 
 
+class _WordsOnlyArtifacts(ContextArtifacts):
+    """Artifacts without the entity recognizer's findings (see `_LoadedSpacyEngine.artifacts`)."""
+
+    @property  # type: ignore[override]
+    def entities(self) -> list[Span]:
+        raise RuntimeError(
+            "a recognizer that reads spaCy's entities ran beside the entity recognizer: "
+            "add its class to maskgate.detect.pii.ENTITY_READERS"
+        )
+
+    @entities.setter
+    def entities(self, _: list[Span]) -> None:
+        """Presidio's constructor sets the entities: there are none yet to keep."""
+
+
 class PiiDetector:
     """Finds the policy's personal-data entity types, each above its own minimum score.
 
     Only recognizers for those types are kept, so nothing else costs time. Analysis
     keeps no state between calls; one instance serves concurrent threads.
+
+    The entity recognizer spends about half its time in matrix products, which release the
+    interpreter lock; the other recognizers need only the words. So they run on a second
+    thread meanwhile, and a small text's analysis takes both cores. Not on a large-body lane,
+    whose work leaves the other core to small requests (`maskgate.schedule`).
     """
 
     def __init__(self, policy: Policy, spacy_model: str | None = None) -> None:
         use_bundled_suffix_list()
         rules = policy.pii
-        self._language = rules.language
         self._min_scores = rules.min_scores
+        self._threshold = min(self._min_scores.values(), default=0.0)
         self._entities = sorted(self._min_scores)
         model = resolve_spacy_model(spacy_model or rules.spacy_model)
         release_large_blocks()
@@ -197,13 +232,12 @@ class PiiDetector:
             *name_recognizers(rules.language),
             *_rules_recognizers(policy),
         ]
-        registry.recognizers = [r for r in everything if wanted & set(r.supported_entities)]
-        self._analyzer = AnalyzerEngine(
-            registry=registry,
-            nlp_engine=engine,
-            supported_languages=[rules.language],
-            context_aware_enhancer=ContextEnhancer(),
-        )
+        self.recognizers = [r for r in everything if wanted & set(r.supported_entities)]
+        self._nlp = nlp
+        self._engine = engine
+        after = [r for r in self.recognizers if isinstance(r, ENTITY_READERS)]
+        self._after_ner = _Analysis(engine, after)
+        self._beside_ner = _Analysis(engine, [r for r in self.recognizers if r not in after])
 
     def detect(self, text: str) -> list[Detection]:
         """Presidio's findings for the policy's types, at or above each type's minimum."""
@@ -212,17 +246,59 @@ class PiiDetector:
         return [d for offset, chunk in chunks(text, MAX_CHUNK) for d in self._detect_chunk(chunk, offset)]
 
     def _detect_chunk(self, text: str, offset: int) -> list[Detection]:
-        artifacts = self._analyzer.nlp_engine.process_text(text, self._language)
+        doc = self._nlp.make_doc(text)
+        # Most recognizers need only the words: off a large-body lane, they run on another
+        # thread while the entity recognizer's products run without the interpreter lock.
+        beside = None if on_deferrable_lane() else _side_thread().submit(self._analyse_beside, text, doc)
+        doc = self._nlp(doc)
         # Between spaCy and the recognizers: a large analysis may let a small one go first here.
         checkpoint()
-        results = self._analyzer.analyze(
+        artifacts = self._engine.artifacts(doc)
+        results = self._after_ner.run(text, artifacts, self._threshold)
+        results += beside.result() if beside else self._beside_ner.run(text, artifacts, self._threshold)
+        # Each side dropped what its own findings contain; this drops what the other side's do.
+        results = EntityRecognizer.remove_duplicates(results)
+        return [_detection(r, offset) for r in results if r.score >= self._min_scores[r.entity_type]]
+
+    def _analyse_beside(self, text: str, doc: Doc) -> list[RecognizerResult]:
+        return self._beside_ner.run(text, self._engine.artifacts(doc, words_only=True), self._threshold)
+
+
+ENTITY_READERS: tuple[type[EntityRecognizer], ...] = (SpacyRecognizer,)
+"""Recognizers that read the entity recognizer's findings. Every other one is given the words
+alone (`_LoadedSpacyEngine.artifacts`) and may run while the entity recognizer does."""
+
+
+class _Analysis:
+    """Presidio's analysis with some of the recognizers, asked only for the types they find."""
+
+    def __init__(self, engine: _LoadedSpacyEngine, recognizers: list[EntityRecognizer]) -> None:
+        registry = RecognizerRegistry(supported_languages=[engine.language])
+        registry.recognizers = recognizers
+        self._entities = sorted({e for r in recognizers for e in r.supported_entities})
+        self._analyzer = AnalyzerEngine(
+            registry=registry,
+            nlp_engine=engine,
+            supported_languages=[engine.language],
+            context_aware_enhancer=ContextEnhancer(),
+        )
+
+    def run(self, text: str, artifacts: NlpArtifacts, threshold: float) -> list[RecognizerResult]:
+        if not self._entities:
+            return []
+        return self._analyzer.analyze(
             text=text,
-            language=self._language,
+            language=self._analyzer.supported_languages[0],
             entities=self._entities,
-            score_threshold=min(self._min_scores.values()),
+            score_threshold=threshold,
             nlp_artifacts=artifacts,
         )
-        return [_detection(r, offset) for r in results if r.score >= self._min_scores[r.entity_type]]
+
+
+@functools.cache
+def _side_thread() -> ThreadPoolExecutor:
+    """The thread that runs the recognizers beside the entity recognizer, for any detector."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="maskgate-recognizers")
 
 
 def _without_lemma_pipes(nlp: Language) -> WordForms:
