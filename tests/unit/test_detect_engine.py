@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import maskgate
 from maskgate.detect import PLACEHOLDER_SHAPE as EXPORTED_SHAPE
 from maskgate.detect import Detection, Detector
 from maskgate.detect.engine import PLACEHOLDER_SHAPE, resolve
-from maskgate.policy import DEFAULT_RULES, load_policy, parse_policy
+from maskgate.policy import DEFAULT_RULES, PolicyError, load_policy, parse_policy
 
 
 def pii(start: int, end: int, score: float = 0.85, entity_type: str = "PERSON") -> Detection:
@@ -263,3 +264,17 @@ def test_a_first_name_alone_after_a_greeting_or_before_a_sign_off_is_found(detec
 def test_names_of_widely_used_software_are_allowed(detector):
     text = "What is the difference between Django and Kafka when Jenkins runs the tests?"
     assert values(detector, text) == []
+
+
+def test_secret_engines_are_built_beside_spacy_and_their_errors_reach_the_caller(monkeypatch):
+    engine = importlib.import_module("maskgate.detect.engine")
+    built_on = []
+
+    def failing(policy):
+        built_on.append(threading.current_thread().name)
+        raise PolicyError("test.yaml: secrets.detect_secrets[0].name: unknown")
+
+    monkeypatch.setattr(engine, "SecretDetector", failing)
+    with pytest.raises(PolicyError, match=r"test\.yaml: secrets\.detect_secrets"):
+        Detector(load_policy())
+    assert len(built_on) == 1 and built_on[0] != threading.current_thread().name

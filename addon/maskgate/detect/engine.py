@@ -17,6 +17,7 @@ import dataclasses
 import gc
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from maskgate.detect.cache import DetectionCache
 from maskgate.detect.code_context import refine
@@ -56,8 +57,12 @@ class Detector:
     def __init__(self, policy: Policy, spacy_model: str | None = None) -> None:
         """`spacy_model` (a package name or model directory) overrides ``pii.spacy_model``."""
         self._policy = policy
-        self._secrets = SecretDetector(policy)
-        self._pii = PiiDetector(policy, spacy_model)
+        # kingfisher compiles its catalogue (seconds, on a first start) without holding the
+        # interpreter lock: the secret engines are built on another thread while spaCy loads.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="maskgate-load") as pool:
+            secrets = pool.submit(SecretDetector, policy)
+            self._pii = PiiDetector(policy, spacy_model)
+            self._secrets = secrets.result()
         self._cache = DetectionCache()
 
     def detect(self, text: str) -> list[Detection]:
