@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from maskgate.detect.cache import DetectionCache
 from maskgate.detect.code_context import refine
+from maskgate.detect.common_words import common_words
 from maskgate.detect.names import repeat_names
 from maskgate.detect.pii import PiiDetector
 from maskgate.detect.placeholder import PLACEHOLDER_SHAPE
@@ -94,9 +95,11 @@ class Detector:
         return ACTION_STRENGTH[self.action_for(d)]
 
     def warm_up(self) -> None:
-        """Run one small analysis so that lazy loading does not delay the first request, and
-        keep the loaded pipeline out of the garbage collector's way (`exempt_from_collection`)."""
+        """Run one small analysis so that lazy loading does not delay the first request, read
+        the word list code text needs, and keep what was loaded out of the garbage collector's
+        way (`exempt_from_collection`)."""
         self.detect(WARM_UP_TEXT)
+        common_words()
         exempt_from_collection(self)
 
 
