@@ -204,3 +204,98 @@ def test_linear_on_long_and_unbalanced_input():
     text = ('x = "' + "a" * 50 + "\n") * 2000 + '"""' + "b " * 20000
     found = [ner(text, "a" * 50)]
     assert refine(text, found) == []
+
+
+LOG = """2024-03-14 09:12:03,511 INFO [Connection Pool] Retrying in 5s
+2024-03-14 09:12:04.120  WARN 8812 --- [main] com.acme.orders.OrderService : Config Loader - Started
+Mar 14 09:12:05 web-01 systemd[1]: Listening on Docker Socket for the API.
+Mar 14 09:12:06 web-01 sshd[812]: Accepted publickey for deploy, Thu Mar 14
+INFO:     Uvicorn running on http://0.0.0.0:8000 (Press CTRL+C to quit)
+09:12:07 | INFO | sync: Git checkout done; git config --global user.name set
+2024-03-14 09:12:08 INFO password reset requested by Jane Okafor from Lisbon
+app-db-1  | Event Bus ready
+"""
+
+
+@pytest.mark.parametrize(
+    ("value", "entity_type"),
+    [
+        ("Connection Pool", "LOCATION"),  # a component in brackets
+        ("Config Loader - Started", "PERSON"),  # a component, a spaced dash, an ordinary word
+        ("Docker Socket", "PERSON"),  # ends in a component noun
+        ("Retrying", "PERSON"),  # an ordinary word on a log line
+        ("Thu Mar", "PERSON"),  # a day and a month
+        ("Uvicorn", "LOCATION"),  # a place no gazetteer knows, on a log line
+        ("Git", "PERSON"),  # written in small letters elsewhere in the text
+        ("Event Bus", "LOCATION"),  # after a compose service's prefix
+    ],
+)
+def test_services_steps_and_dates_on_log_lines_are_dropped(value, entity_type):
+    assert values(LOG, [ner(LOG, value, entity_type)]) == []
+
+
+@pytest.mark.parametrize(("value", "entity_type"), [("Jane Okafor", "PERSON"), ("Lisbon", "LOCATION")])
+def test_people_and_known_places_on_log_lines_are_kept(value, entity_type):
+    assert values(LOG, [ner(LOG, value, entity_type)]) == [value]
+
+
+def test_ordinary_words_outside_log_lines_are_left_to_the_recognizer():
+    text = "Retrying met us at the station. The Thu Mar workshop starts soon."
+    assert values(text, [ner(text, "Retrying"), ner(text, "Thu Mar")]) == ["Retrying", "Thu Mar"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kept"),
+    [
+        # Component nouns end the name of a part of a program, not of a person.
+        ("The Payment Gateway Workers were restarted.", "Payment Gateway Workers", []),
+        ("Db Migrator Started without errors.", "Db Migrator Started", []),
+        # Before a comma or a line break, the name of a person stands on its own.
+        ("Kind regards,\nLuísa Ramos\nBackend Developer", "Luísa Ramos\nBackend", ["Luísa Ramos\nBackend"]),
+        ("Ana Ruiz, Engineering Manager", "Ana Ruiz, Engineering Manager", ["Ana Ruiz, Engineering Manager"]),
+        # A spaced dash ends a name; a hyphen inside one does not.
+        ("Jonathan - ip-address of others", "Jonathan - ip-address", ["Jonathan"]),
+        ("Jean-Luc Picard signed.", "Jean-Luc Picard", ["Jean-Luc Picard"]),
+        # A table's columns are no name.
+        ("CREATED   STATUS     PORTS      NAMES", "PORTS      NAMES", []),
+        # A title left alone by a cut names nobody.
+        ("draft to a.b@crawford.org\n- Mx. Johansson reviews", "crawford.org\n- Mx", []),
+    ],
+)
+def test_components_dashes_columns_and_lone_titles_are_cut_away(text, value, kept):
+    assert values(text, [ner(text, value, "PERSON")]) == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "entity_type"),
+    [
+        ("$ docker compose up -d", "docker", "PERSON"),  # a shell command
+        ("HTTP probe failed with statuscode: 503", "statuscode", "PERSON"),  # a key in small letters
+        ("a5ce1c867332   9 weeks ago    794MB", "a5ce1c867332   9 weeks ago", "LOCATION"),
+        ("golang.org/x/net v0.8.5/go.mod h1:Hu/p+ZhTzMfgmMXyiGZwTTqQc/7bVJCA=", "Hu", "PERSON"),
+        ('integrity="sha384-Kq2Bv9lYtR8Wf0ZxPmL3uN7aHcD1eJsQ4oVyG6iTbE5"', "Kq", "PERSON"),
+        ("_NeedDict: TypeAlias = dict[str, str]", "TypeAlias", "PERSON"),
+        ("def f():\n    # TODO: Perhaps move this\n    pass", "TODO", "PERSON"),
+        ("_INTS = {v: k for k, v in _STRINGS.items()}", "k for k", "PERSON"),
+    ],
+)
+def test_commands_keys_hashes_and_annotations_are_never_names(text, value, entity_type):
+    assert values(text, [ner(text, value, entity_type)]) == []
+
+
+MINIFIED = (
+    "function ag(){this.__data__=new Pt,this.size=0}"
+    + "".join(f"function f{i}(c){{return c.length>{i}?c.slice(0,{i}):c}}" for i in range(6))
+    + "switch(x){case Eo:return Nn}var Bo=1"
+)
+
+
+@pytest.mark.parametrize(("value", "kept"), [("new Pt", []), ("case Eo", []), ("Bo", [])])
+def test_minified_code_is_code(value, kept):
+    assert values(MINIFIED, [ner(MINIFIED, value)]) == kept
+
+
+def test_small_words_before_a_name_are_cut_and_names_in_small_letters_or_paths_kept():
+    text = "I asked maria garcia lopez; see /Users/Ana/report2024 and ask van Gogh"
+    found = [ner(text, "maria garcia lopez"), ner(text, "Ana"), ner(text, "ask van Gogh")]
+    assert values(text, found) == ["maria garcia lopez", "Ana", "van Gogh"]

@@ -214,6 +214,11 @@ def test_a_word_the_text_also_writes_in_small_letters_is_a_word_not_a_name():
     assert repeated(text, found) == ["Dana"]
 
 
+def test_parts_of_programs_are_not_repeated():
+    text = "owner: Ledger Worker\n[Ledger Worker] Ledger flushed; Worker paused"
+    assert repeated(text, [person(text, "Ledger Worker")]) == []
+
+
 def test_names_not_written_as_names_are_not_repeated():
     text = "x: TypeAlias = Union[str, int]\nTypeAlias here, Type there, Alias"
     assert repeated(text, [person(text, "TypeAlias")]) == []

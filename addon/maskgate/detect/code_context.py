@@ -4,22 +4,29 @@ spaCy's entity recognizer reads code as if it were prose: it takes class names, 
 calls and attribute chains for people and places (``Layer``, ``t.Optional[t``,
 ``TemplateSyntaxError(``), and its spans run on into neighbouring text ("Philip ssn=734-").
 Masking those garbles the code a user asked about, or hides the number next to the name
-from its own recognizer. `refine` keeps what can be a name and drops the rest, in three steps:
+from its own recognizer. `refine` keeps what can be a name and drops the rest, in four steps:
 
-1. A span is cut at characters a name (or a place) never contains, and each piece is kept
+1. A span is cut at characters a name (or a place) never contains, a spaced dash and wide
+   gaps included ("Worker - Retrying", a table's "PORTS      NAMES"), and each piece is kept
    on its own, so a cut never uncovers the part of a name beyond the cut. A piece without a
-   word of letters alone is a number or an id (``0edbc76d``, a UUID), never a name or a place.
-2. A piece glued to code syntax (``_``, ``(``, ``[``, ``self.`` before it, ``.attr`` after
-   it), written as a dotted name or in small letters joined by hyphens (``ci-runner``) is
-   part of an identifier, and a person in capitals after an article ("the CAP theorem") is
-   an acronym, wherever they stand.
+   word of letters alone is a number or an id (``0edbc76d``, a UUID), never a name or a place;
+   one that ends in a component noun ("Connection Pool", "Config Loader") names a part of a
+   program; a person of one word in small letters (``npm``) is a command or a key.
+2. A piece glued to code syntax (``_``, ``(``, ``[``, ``=``, ``self.`` before it, ``.attr``
+   after it), inside base64 (``h1:Hu/p+Zh...=``), written as a dotted name or in small letters
+   joined by hyphens (``ci-runner``) is part of an identifier, and a person in capitals after
+   an article ("the CAP theorem") is an acronym, wherever they stand.
 3. `CodeMap` finds the parts of a text that are code (fenced blocks, statement lines and what
    is indented under them, stack frames) and, inside code, the string literals and comments,
    where real names do occur (``author = "Jane Doe"``, ``# ask Jane``). In code outside
    those, a single word is an identifier, and so is anything on a statement line; inside
    them, only words that the code itself uses as identifiers, that only code writes, or that
    are ordinary English verbs, adjectives or adverbs in running text ("Invalid value",
-   "when Rich requires a Console"): `maskgate.detect.common_words`.
+   "when Rich requires a Console"): `maskgate.detect.common_words`. Shell commands after a
+   ``$`` prompt and minified lines are code too.
+4. On a log line (one that starts with a time stamp, a level or a service's prefix), the
+   words a log is made of are dropped: ordinary words, levels, months and days, words the
+   text also writes in small letters, and places no gazetteer knows.
 
 Only the recognizer's PERSON and LOCATION spans are checked: pattern types (e-mail, phone,
 card...), secrets, deny lists and the rules' own recognizers mean what they say. Every pass is
@@ -35,6 +42,8 @@ import re
 from collections.abc import Iterator, Sequence
 
 from maskgate.detect.common_words import common_words
+from maskgate.detect.names import COMPONENT_WORDS, DOTTED_TITLES, PARTICLES, TITLES
+from maskgate.detect.places import gazetteer
 from maskgate.detect.types import Detection
 
 NER_RECOGNIZER = "SpacyRecognizer"
@@ -48,7 +57,9 @@ _WORD = r"[^\W\d_]"
 _PARTS = {
     # Letters, with spaces, initials' dots, commas ("Last, First"), apostrophes and hyphens
     # between them; a line break, a digit or any symbol ends a name.
-    "PERSON": re.compile(rf"{_WORD}+(?:[\s.,'’-]+{_WORD}+)*\.?"),
+    # A hyphen joins words only when no space is beside it ("Jean-Luc", not "Worker - Started"),
+    # and a table's columns ("PORTS      NAMES") are further apart than two spaces.
+    "PERSON": re.compile(rf"{_WORD}+(?:(?:[.,'’]*\s{{1,2}}|[.'’-]+){_WORD}+)*\.?"),
     # Addresses also hold digits, slashes, "#" and line breaks; code syntax ends a place.
     "LOCATION": re.compile(r"[^\s_=()\[\]{}<>\"`|;:@*$^~\\]+(?:\s+[^\s_=()\[\]{}<>\"`|;:@*$^~\\]+)*"),
 }
@@ -58,6 +69,18 @@ _TITLE_WORD = re.compile(rf"(?<!{_WORD})[^\W\d_a-z]{_WORD}*[a-z]")
 """A word with a capital first letter and a small letter after it: what a piece cut out of a
 longer span must hold to still be taken for a name ("Philip", not "ERROR" or "ms")."""
 
+_PARTICLE = "(?:" + "|".join(PARTICLES) + r")\s"
+_LEADING_LOWER = re.compile(rf"(?:(?!{_PARTICLE})[a-z]{_WORD}*\s+)+(?=(?:{_PARTICLE})*[^\W\d_a-z])")
+"""Small-letter words before a capitalised word at the start of a name piece ("new Gt",
+"typeof Be"): a name written with capitals starts with one or a particle ("van Gogh")."""
+
+_TITLES = frozenset((*TITLES, *DOTTED_TITLES))
+"""A courtesy title left alone by a cut ("Mx" of "...org\n- Mx") names nobody."""
+
+_LETTER_WORD = re.compile(rf"{_WORD}+")
+_DIGIT = re.compile(r"\d")
+_FIRST_PART = re.compile(r"[^,\n]*")
+
 _TRAILING_LOWER = re.compile(rf"(?:[\s,]+[a-z]{_WORD}*)+\.?\Z")
 """Small-letter words at the end of a name piece ("Philip ssn"): names never end in one."""
 
@@ -65,12 +88,16 @@ _DOTTED = re.compile(rf"{_WORD}{{2}}\.{_WORD}")
 """``self.file``, ``connection.Server``: an attribute chain, never a name."""
 
 _GLUED_BEFORE = re.compile(r"(?:\w|\w{2}\.|</?|(?:^|\s):)\Z")
-_GLUED_AFTER = re.compile(r"^(?:[\w(\[]|\.\w)")
-"""Characters next to a piece that make it part of a longer identifier, a call, a markup tag
-or a reStructuredText role or field (``:param json:``)."""
+_GLUED_AFTER = re.compile(r"^(?:[\w(\[=]|\.\w)")
+"""Characters next to a piece that make it part of a longer identifier, a call, an assignment
+(``Po={``, ``Be==``), a markup tag or a reStructuredText role or field (``:param json:``)."""
 
 _RANDOM_TOKEN = re.compile(r"(?=[\w-]*[a-z])(?=[\w-]*[A-Z])(?=[\w-]*[0-9])[\w-]{8,}")
 """A run of small and capital letters and digits: an id or a hash, never a name or a place."""
+
+_BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+_MAX_BLOB = 200
+"""How far `_in_blob` follows a run of base64 each way."""
 
 _LETTERS_ONLY = re.compile(rf"(?<![\w'’-]){_WORD}+(?:['’.-]{_WORD}+)*(?![\w'’-])")
 """A word of letters alone ("Flat" in "Flat 27W", "O'Neil"): every name and place has one;
@@ -104,7 +131,10 @@ def refine(text: str, detections: Sequence[Detection]) -> list[Detection]:
         kept += [
             p
             for p in name_parts(text, d)
-            if not _glued(text, p) and not _acronym(text, p) and not code.is_identifier(p)
+            if not _glued(text, p)
+            and not _acronym(text, p)
+            and not code.is_identifier(p)
+            and not code.is_log_term(p)
         ]
     return kept
 
@@ -119,19 +149,46 @@ def name_parts(text: str, d: Detection) -> Iterator[Detection]:
     pieces = [(m.start(), m.end()) for m in _PARTS[d.entity_type].finditer(value)]
     whole = pieces == [(0, len(value))]
     for start, end in pieces:
-        if d.entity_type == "PERSON" and not whole:
-            tail = _TRAILING_LOWER.search(value, start, end)
-            end = tail.start() if tail else end
+        if d.entity_type == "PERSON":
+            lead = _LEADING_LOWER.match(value, start, end)
+            start = lead.end() if lead else start
+            if not whole:
+                tail = _TRAILING_LOWER.search(value, start, end)
+                end = tail.start() if tail else end
         piece = value[start:end].rstrip(" \t,.'’-")
         end = start + len(piece)
         if not piece or _DOTTED.search(piece) or _KEBAB_CASE.fullmatch(piece):
             continue
         if any(map(_RANDOM_TOKEN.fullmatch, piece.split())) or not _LETTERS_ONLY.search(piece):
             continue
+        if _names_component(piece) or _small_letters(d.entity_type, piece):
+            continue
         if whole and (start, end) == (0, len(value)):
             yield d
-        elif _TITLE_WORD.search(piece):
+        elif _TITLE_WORD.search(piece) and piece not in _TITLES:
             yield dataclasses.replace(d, start=d.start + start, end=d.start + end)
+
+
+def _small_letters(entity_type: str, piece: str) -> bool:
+    """True for a person of one word in small letters (``npm``, ``statuscode``: a command or a
+    key; a person written in small letters has a surname too, "ekaja khatri") and a place in
+    small letters with a number ("a5ce1c867332  9 weeks ago")."""
+    if not piece.islower():
+        return False
+    if entity_type == "PERSON":
+        return piece.isalpha()
+    return _DIGIT.search(piece) is not None
+
+
+def _names_component(piece: str) -> bool:
+    """True for a part of a program written with capitals: words that end in a component noun
+    ("Worker", "Connection Pool"), also when the recognizer ran on into the next ordinary word
+    ("Db Migrator Started"). A comma or a line break ends the test: "Ana Ruiz, Engineering
+    Manager" and "Ana Ruiz\nBackend Developer" name a person before it."""
+    words = [w.lower() for w in _LETTER_WORD.findall(_FIRST_PART.match(piece).group())]
+    while len(words) > 1 and words[-1] in common_words():
+        words.pop()
+    return bool(words) and (words[-1] in COMPONENT_WORDS or words[-1].removesuffix("s") in COMPONENT_WORDS)
 
 
 def _glued(text: str, d: Detection) -> bool:
@@ -139,7 +196,23 @@ def _glued(text: str, d: Detection) -> bool:
     ``connection.Server``, ``x.rsplit``), which a name in prose never does."""
     before = text[max(0, d.start - 3) : d.start]
     after = text[d.end : d.end + 2]
-    return bool(_GLUED_BEFORE.search(before) or _GLUED_AFTER.search(after))
+    return bool(_GLUED_BEFORE.search(before) or _GLUED_AFTER.search(after)) or _in_blob(text, d)
+
+
+def _in_blob(text: str, d: Detection) -> bool:
+    """True when `d` is letters inside base64 (``h1:Hu/p+Zh...=``, ``sha384-...``): a run of
+    its alphabet, with small and capital letters and digits, that has a ``+`` or ends in
+    ``=``, or has no ``/`` (a path, "/Users/Ana/report2024", may have all the rest)."""
+    start = d.start
+    while start > d.start - _MAX_BLOB and start > 0 and text[start - 1] in _BASE64:
+        start -= 1
+    end = d.end
+    while end < d.end + _MAX_BLOB and end < len(text) and text[end] in _BASE64:
+        end += 1
+    run = text[start:end]
+    if len(run) < 20 or not _RANDOM_TOKEN.fullmatch(run.replace("+", "").replace("/", "").rstrip("=")):
+        return False
+    return "+" in run or run.endswith("=") or "/" not in run
 
 
 def _acronym(text: str, d: Detection) -> bool:
@@ -175,6 +248,9 @@ _STATEMENT = re.compile(
 _CODE_LINE = re.compile(
     r"""
       ^[ \t]*[\w.]+(?:\[[^\]\n]*\])?[ \t]*(?:[-+*/%|&^]|//|\*\*)?=(?!=)   # assignment
+    | ^[ \t]*[A-Za-z_][\w.]*[ \t]*:[ \t]*[\w.]+(?:\[[^\n]*\])?[ \t]*=(?!=)  # annotated assignment
+    | ^[ \t]*[A-Za-z_][\w.]*[ \t]*:[ \t]*[\w.]+\[[^\n]*\][ \t]*$          # annotation with a generic
+    | ^[ \t]*\$[ \t]+[\w./-]+(?:[ \t]|$)                                 # a shell command
     | ^[ \t]*[A-Za-z_][\w.]*\(                                           # a call
     | =>|[!=<>]=|&&|\|\|
     | [;{}\[(][ \t]*$ | ^[ \t]*[})\]]                                    # brackets and ends
@@ -202,6 +278,31 @@ _LITERALS = re.compile(
 )
 """String literals and comments of most languages, found left to right, so a quote inside
 a comment or a "#" inside a string is read as part of it."""
+
+_LOG_LINE = re.compile(
+    r"""^[ \t]*\[?(?:
+        \d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}                       # ISO date and time
+      | \d{1,2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}               # access log time
+      | (?:[A-Z][a-z]{2}[ ]+)?[A-Z][a-z]{2}[ ]+\d{1,2}[ ]\d{2}:\d{2}:\d{2}  # syslog, ctime
+      | \d{2}:\d{2}:\d{2}                                    # time of day
+      | [IWEF]\d{4}[ ]\d{2}:\d{2}:\d{2}                       # klog
+      | (?i:trace|debug|info|notice|warn|warning|error|err|critical|crit|fatal|severe)(?:\]|:|[ ]+-|[ \t]{2})
+      | (?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|SEVERE)[ ]
+      | [\w.-]*[-_]\d+[ \t]+\|[ ]                             # a compose service's prefix
+      | \d{1,3}(?:\.\d{1,3}){3}[ ]\S+[ ]\S+[ ]\[                # access log with the client's address
+    )""",
+    re.X | re.M,
+)
+"""Lines of a log: a time stamp, a level or a service's prefix first."""
+
+LOG_WORDS = frozenset((
+    "trace", "debug", "info", "notice", "warn", "warning", "error", "err", "critical", "crit", "fatal",
+    "severe", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "january", "february", "march", "april", "june", "july", "august", "september", "october",
+    "november", "december", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday",
+))  # fmt: skip
+"""Levels, months and days, as log lines write them with capitals ("Thu Mar 14", "Error")."""
 
 _INLINE_CODE = re.compile(r"`[^`\n]+`")
 """Markdown inline code in prose."""
@@ -253,6 +354,7 @@ class CodeMap:
             ]
         self._literal_starts = [lit.start for lit in self._literals]
         self._inline = [m.span() for m in _INLINE_CODE.finditer(text)]
+        self._log_lines = [m.start() for m in _LOG_LINE.finditer(text)]
 
     @functools.cached_property
     def _code_words(self) -> frozenset[str]:
@@ -268,6 +370,29 @@ class CodeMap:
             words.update(_IDENTIFIER.findall(self._text, start, end))
         return frozenset(words)
 
+    def is_log_term(self, d: Detection) -> bool:
+        """True when `d` stands on a log line and is made of its usual words: ordinary English
+        verbs, adjectives and adverbs (`common_words`), levels, months and days ("Retrying",
+        "Graceful", "Thu Mar"); a word the text also writes in small letters ("Git" and ``git
+        config``); or a place no gazetteer knows ("Uvicorn running on ..."). A log names a
+        service or a step far more often than a person, and its places are cities."""
+        text = self._text
+        line = bisect.bisect_right(self._log_lines, d.start) - 1
+        if line < 0 or "\n" in text[self._log_lines[line] : d.start]:
+            return False
+        value = text[d.start : d.end]
+        words = _LETTER_WORD.findall(value)
+        if all(w.lower() in LOG_WORDS or w in common_words() for w in words):
+            return True
+        if len(words) == 1 and self._written_small(value.lower()):
+            return True
+        return d.entity_type == "LOCATION" and value not in gazetteer().places
+
+    @functools.cache  # noqa: B019 - one map per text, dropped with it
+    def _written_small(self, word: str) -> bool:
+        """True when the text writes `word` in small letters as a word of its own."""
+        return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", self._text) is not None
+
     def in_code(self, pos: int) -> bool:
         """True when `pos` is in a part of the text taken for code."""
         return _within(self._code, pos, pos + 1)
@@ -281,12 +406,13 @@ class CodeMap:
 
     def is_identifier(self, d: Detection) -> bool:
         """True when `d` stands where only code can be: in code outside literals and comments,
-        a single word (or anything on a statement line) other than an unquoted value, or a word
-        alone in inline code. In the code's comments and literals, a single word run together
-        from several (``ProxyManager``) or used as an identifier elsewhere in the code, a
-        small-letter word that is the whole string or quoted (``"lineno"``, ``'wb'``), in
-        running text an ordinary English verb, adjective or adverb (`common_words`), and in a
-        literal also a docstring section heading (``Raises:``)."""
+        a single word (or anything on a statement line) other than an unquoted value, words in
+        small letters only, or a word alone in inline code. In the code's comments and
+        literals, a single word run together from several (``ProxyManager``) or used as an
+        identifier elsewhere in the code, a small-letter word that is the whole string or quoted
+        (``"lineno"``, ``'wb'``), in running text an ordinary English verb, adjective or adverb
+        (`common_words`) or a word in capitals (``TODO``), and in a literal also a docstring
+        section heading (``Raises:``)."""
         text, start, end = self._text, d.start, d.end
         value = text[start:end]
         single = not any(c.isspace() for c in value)
@@ -310,11 +436,15 @@ class CodeMap:
             # An ordinary word in running text ("Invalid value", "when Rich requires a Console").
             if value in common_words():
                 return True
+            # A constant, an acronym or a marker in running text ("TODO: ...", "known type, FFF").
+            if value.isupper():
+                return True
             return not literal.comment and _SECTION_HEADING.match(text, end, line_end) is not None
         if _STATEMENT.search(text, line_start, line_end):
             return True
         if not single:
-            return False
+            # Words in small letters around code syntax: ``k for k, v in``.
+            return value.islower()
         # An unquoted value at the end of a line (YAML, .ini) is data even in code.
         rest = text[end:line_end].strip(" \t,;")
         value_only = not rest and _PLAIN_NAME.fullmatch(value) is not None
@@ -375,4 +505,13 @@ def _close(regions: list[tuple[int, int]], start: int, end: int) -> None:
 
 
 def _is_code_line(line: str) -> bool:
-    return bool(line.strip()) and bool(_STATEMENT.search(line) or _CODE_LINE.search(line))
+    return bool(line.strip()) and bool(_STATEMENT.search(line) or _CODE_LINE.search(line) or _minified(line))
+
+
+MINIFIED_LINE = 200
+"""A line at least this long with a space for fewer than every 20 characters is minified code
+(or data): running text has a space every five or six."""
+
+
+def _minified(line: str) -> bool:
+    return len(line) >= MINIFIED_LINE and line.count(" ") * 20 < len(line)

@@ -134,6 +134,29 @@ NOT_NAME_WORDS = frozenset((
 """Words that make a run of capitalised words an organisation, a team, a role, a job or a date
 rather than a person ("Payments Team", "Acme Corp", "Project Coordinator")."""
 
+COMPONENT_WORDS = frozenset((
+    # Parts of a running program.
+    "adapter", "agent", "aggregator", "allocator", "api", "app", "backend", "balancer", "broker", "buffer",
+    "builder", "bundler", "bus", "cache", "channel", "check", "checker", "cleaner", "client", "cluster",
+    "collector", "compiler", "config", "connection", "connector", "consumer", "container", "controller",
+    "crawler", "daemon", "database", "decoder", "dispatcher", "downloader", "emitter", "encoder",
+    "endpoint", "engine", "executor", "exporter", "fetcher", "filter", "formatter", "frontend", "gateway",
+    "generator", "handler", "importer", "indexer", "installer", "interceptor", "job", "launcher", "limiter",
+    "linter", "listener", "loader", "logger", "loop", "main", "manager", "middleware", "migrator", "module",
+    "monitor", "parser", "pipeline", "plugin", "poller", "pool", "probe", "processor", "producer", "provider",
+    "provisioner", "proxy", "publisher", "queue", "reaper", "receiver", "refresher", "registry", "renderer",
+    "replica", "repository", "resolver", "router", "runner", "runtime", "scheduler", "seeder", "sender",
+    "serializer", "server", "service", "session", "socket", "storage", "store", "stream", "subscriber",
+    "supervisor", "sweeper", "task", "thread", "timer", "token", "updater", "uploader", "validator",
+    "watcher", "worker",
+    # Kinds of data and errors ("Directory String", "Connection Error").
+    "array", "error", "exception", "index", "object", "string", "table", "type",
+))  # fmt: skip
+"""Nouns that end the name of a part of a program or of a kind of data ("Connection Pool",
+"Config Loader", "Docker Socket", "Directory String"), as logs and code write them with
+capitals; no person's or place's name ends in one. Words that also end places or are also
+surnames ("Bridge", "Station", "Port", "Driver", "Field") are left out."""
+
 COMMON_WORD_NAMES = frozenset((
     "amber", "angel", "april", "art", "august", "autumn", "baker", "bill", "bishop", "black", "blessing",
     "bliss", "brown", "bush", "carol", "carter", "cash", "chance", "charity", "cliff", "comfort", "cook",
@@ -589,11 +612,15 @@ def _terms(name: str, written_small: _WrittenSmall) -> list[str]:
     text also writes in small letters, `written_small` (a word a text writes as "run" or "page"
     somewhere is a word, not a name, wherever it is capitalised). Nothing when no word is left
     ("Code Page"), or when `name` has fewer than two words or initials ("TypeAlias" is one) or
-    names an organisation ("Payments Team", "Oracle Nederland")."""
+    names an organisation or a part of a program ("Payments Team", "Oracle Nederland", "Task
+    Runner")."""
     parts = list(_PARTS.finditer(name))
     words = [m.group() for m in parts if m.group("word") and m.group() not in _SUFFIX_WORDS]
     initials = sum(1 for m in parts if m.group("initial"))
-    if len(words) + initials < 2 or not NOT_NAME_WORDS.isdisjoint(map(str.lower, words)):
+    lower = {word.lower() for word in words}
+    if len(words) + initials < 2 or not (
+        NOT_NAME_WORDS.isdisjoint(lower) and COMPONENT_WORDS.isdisjoint(lower)
+    ):
         return []
     if not _COUNTRIES.isdisjoint(words):
         return []
