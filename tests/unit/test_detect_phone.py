@@ -128,6 +128,10 @@ NATIONAL = NationalPhoneRecognizer.beside(STOCK)
         "GET /api/v2/orders/4155550100/items",
         "pick 4155550100 Merge pull request #482 from feature/export",
         "Reverted in commit 4155550100 yesterday.",
+        "[Thu Mar 14 09:12:03.000000 2024] [core:error] AH00124",
+        "I0314 09:12:03.123456    1 main.go:42] started",
+        "[67968.887570] usb 1-1: new high-speed USB device",
+        "build 20240310.1.0 passed",
     ],
 )
 def test_counts_amounts_hashes_and_parts_of_identifiers_are_not_phone_numbers(text):
@@ -142,6 +146,7 @@ def test_counts_amounts_hashes_and_parts_of_identifiers_are_not_phone_numbers(te
         "M: +393102117064\nE: x",
         "Tel.+49 30 1234567",
         "Please commit 415-555-0100 to memory.",
+        "Appelez le 01.23.45.67.89 ou le 212.555.0100.",
     ],
 )
 def test_numbers_people_dial_are_still_found(text):

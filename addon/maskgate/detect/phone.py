@@ -215,8 +215,11 @@ MIN_DIGITS = 7
 number: 555-0100). Shorter valid numbers exist (German ones have four), but in chat text a run
 that short is a count, a port, a year or a duration far more often than a phone number."""
 
-_AMOUNT = re.compile(r"\d+[.,]\d{1,2}")
-"""A price or a measure (`1683.35`), which the library may read as a number with a dot in it."""
+_DECIMAL = re.compile(r"[(\[]?(?:\d+,\d{1,2}|\d+\.\d+|\d{5,}(?:\.\d{1,3})+)")
+"""A price, a measure or a build number the library may read as a number with dots in it:
+`1683.35`, a kernel's uptime `[67968.887570`, `20240310.1.0`."""
+_TIME_BEFORE = re.compile(r"\d:\Z")
+"""Digits right after "09:12:" are a time's seconds and what follows them (`03.123456`)."""
 _JOINED_BEFORE = re.compile(r"\w[./_-]?\Z")
 _JOINED_AFTER = re.compile(r"[./_-]?\w")
 """A character next to the number, or a dot, slash, underscore or dash and then one: the run is
@@ -230,9 +233,12 @@ happens to hold no letter (`pick 9509486981 Merge pull request`)."""
 
 def dialable(text: str, start: int, end: int) -> bool:
     """True when `text[start:end]` reads as a phone number someone would dial rather than an
-    amount, a short count, a commit hash, or part of an identifier, a file name or a path."""
+    amount, a short count, a time, a build number, a commit hash, or part of an identifier, a
+    file name or a path."""
     number = text[start:end]
-    if sum(map(str.isdecimal, number)) < MIN_DIGITS or _AMOUNT.fullmatch(number):
+    if sum(map(str.isdecimal, number)) < MIN_DIGITS or _DECIMAL.fullmatch(number):
+        return False
+    if _TIME_BEFORE.search(text, max(start - 2, 0), start):
         return False
     if number.isdecimal() and _GIT_WORD_BEFORE.search(text, max(start - 40, 0), start):
         return False
