@@ -39,6 +39,8 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 _PLUS = frozenset("+\uff0b")
 """The plus signs the library accepts before a country code: ASCII and full-width."""
+_OPENING = "([\uff08\uff3b"
+"""Brackets the library lets a number open with, before its plus sign."""
 _GROUP_REFERENCE = re.compile(r"\\\d")
 _DIGIT = re.compile(r"\d")
 """A reference to a matched group in a rewriting rule (`\\1`)."""
@@ -107,11 +109,22 @@ class _Matcher(phonenumbers.PhoneNumberMatcher):
 
     The check is made on each whole candidate and on each piece of one the library then tries
     on its own ("(269" of "(269) 555-7558"), which it would otherwise parse in every region.
+    A number written with a plus sign reads the same in every region, as its country code
+    says where it belongs: `read_abroad`, shared by the matchers of all regions over one text,
+    keeps what each such candidate gave, so it is parsed once rather than once per region.
     """
 
-    def __init__(self, text: str, region: str, leniency: Leniency, fewest_digits: int = 0) -> None:
+    def __init__(
+        self,
+        text: str,
+        region: str,
+        leniency: Leniency,
+        fewest_digits: int,
+        read_abroad: dict[tuple[str, int], phonenumbers.PhoneNumberMatch | None],
+    ) -> None:
         super().__init__(text, region, leniency=leniency)
         self._fewest_digits = fewest_digits
+        self._read_abroad = read_abroad
 
     def _extract_match(self, candidate: str, offset: int) -> phonenumbers.PhoneNumberMatch | None:
         if self._too_short(candidate):
@@ -121,7 +134,12 @@ class _Matcher(phonenumbers.PhoneNumberMatcher):
     def _parse_and_verify(self, candidate: str, offset: int) -> phonenumbers.PhoneNumberMatch | None:
         if self._too_short(candidate):
             return None
-        return super()._parse_and_verify(candidate, offset)
+        if candidate.lstrip(_OPENING)[:1] not in _PLUS:
+            return super()._parse_and_verify(candidate, offset)
+        key = (candidate, offset)
+        if key not in self._read_abroad:
+            self._read_abroad[key] = super()._parse_and_verify(candidate, offset)
+        return self._read_abroad[key]
 
     def _too_short(self, candidate: str) -> bool:
         if sum(map(str.isdecimal, candidate)) < self._fewest_digits:
@@ -170,8 +188,9 @@ class FastPhoneRecognizer(PhoneRecognizer):
         results = []
         for start, end in digit_stretches(text, max(self.FEWEST_DIGITS, 1)):
             piece = text[start:end]
+            read_abroad: dict[tuple[str, int], phonenumbers.PhoneNumberMatch | None] = {}
             for region in self.supported_regions:
-                for match in _Matcher(piece, region, self.leniency, self.FEWEST_DIGITS):
+                for match in _Matcher(piece, region, self.leniency, self.FEWEST_DIGITS, read_abroad):
                     result = self._get_recognizer_result(match, piece, region, nlp_artifacts)
                     result.start += start
                     result.end += start
