@@ -8,9 +8,10 @@ context-word sentences. It was first recorded with Presidio's full spaCy pipelin
 context enhancement, and recorded again when names, places and national phone numbers were
 added (each difference then was a span found anew or credited to a better recognizer, none
 lost) and when false alarms in logs and code were cut (one-word "names" in small letters and a
-shell command dropped, names cut at a spaced dash or a small-letter word before them). The texts are rebuilt here rather than stored, so the repository holds no secret in a
-form a scanner would report; their digests are stored, so a changed source text is reported
-as such and not as a changed detection.
+shell command dropped, names cut at a spaced dash or a small-letter word before them). The
+texts are rebuilt here rather than stored, so the repository holds no secret in a form a
+scanner would report; their digests are stored, so a changed source text is reported as such
+and not as a changed detection.
 
 `RAISED_SCORES` lists the differences of today's detector, each explained. Record again only
 when a change of detections is intended and explained:
