@@ -296,6 +296,9 @@ class ContextEnhancer(LemmaContextAwareEnhancer):
                 continue
             if metadata.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
                 continue
+            # A score at the top (a validated e-mail address or card) cannot rise: no words to read.
+            if result.score >= self.MAX_SCORE:
+                continue
             words = nlp_artifacts.context_words(
                 result.start, self.context_prefix_count, self.context_suffix_count
             )
