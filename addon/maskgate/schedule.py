@@ -16,6 +16,7 @@ analysis time limit refuses them, as they would behind any full queue.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -58,10 +59,20 @@ def checkpoint() -> None:
         urgency.wait()
 
 
-def on_deferrable_lane() -> bool:
-    """True on a deferrable lane's threads: work there is meant to leave the other core to
-    urgent work, and should not spread onto more threads."""
-    return getattr(_lane, "urgency", None) is not None
+def beside[R](fn: Callable[..., R], /, *args: Any) -> Callable[[], R]:
+    """Start `fn(*args)` on a second thread, and return what waits for its result: work that
+    releases the interpreter lock on one thread then leaves it to the other, and a small
+    analysis has both cores. On a deferrable lane's threads, whose work leaves the other core
+    to urgent work, `fn` runs only when its result is asked for, on the asking thread."""
+    if getattr(_lane, "urgency", None) is not None:
+        return functools.partial(fn, *args)
+    return _second_thread().submit(fn, *args).result
+
+
+@functools.cache
+def _second_thread() -> ThreadPoolExecutor:
+    """One thread for `beside`, shared by every caller: work given to it runs in turn."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="maskgate-beside")
 
 
 class _UrgentExecutor(ThreadPoolExecutor):

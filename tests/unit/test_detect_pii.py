@@ -420,7 +420,7 @@ def test_recognizers_run_beside_the_entity_recognizer_off_the_large_lane(detecto
     here = threading.current_thread().name
     assert threads.pop("SpacyRecognizer") == {here}
     assert threads and all(
-        t != {here} and all(n.startswith("maskgate-recognizers") for n in t) for t in threads.values()
+        t != {here} and all(n.startswith("maskgate-beside") for n in t) for t in threads.values()
     )
 
 

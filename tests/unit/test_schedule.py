@@ -8,7 +8,7 @@ from concurrent.futures import Future
 
 import pytest
 
-from maskgate.schedule import Lanes, checkpoint
+from maskgate.schedule import Lanes, beside, checkpoint
 
 WAIT_S = 5.0
 
@@ -107,3 +107,31 @@ def test_a_refused_submission_is_not_counted_as_urgent_work():
     done.result(WAIT_S)
     assert steps == ["large: first step", "large: second step"]
     lanes.shutdown()
+
+
+def _where(calls: list[str], value: int) -> int:
+    calls.append(threading.current_thread().name)
+    return value * 2
+
+
+def test_work_beside_runs_on_a_second_thread_at_once(lanes):
+    calls: list[str] = []
+    result = beside(_where, calls, 21)
+    deadline = time.perf_counter() + WAIT_S
+    while not calls and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    # Started without waiting for anyone to ask for the result.
+    assert calls and calls[0].startswith("maskgate-beside")
+    assert result() == 42 and len(calls) == 1
+
+
+def test_work_beside_on_a_deferrable_lane_runs_when_asked_on_that_thread(lanes):
+    calls: list[str] = []
+
+    def deferrable() -> tuple[list[str], int, str]:
+        result = beside(_where, calls, 21)
+        before = list(calls)
+        return before, result(), threading.current_thread().name
+
+    before, value, lane_thread = lanes.deferrable.submit(deferrable).result(WAIT_S)
+    assert before == [] and value == 42 and calls == [lane_thread]

@@ -28,7 +28,7 @@ from maskgate.detect.placeholder import PLACEHOLDER_SHAPE
 from maskgate.detect.secrets import SecretDetector
 from maskgate.detect.types import Detection
 from maskgate.policy import ACTION_STRENGTH, Action, Policy
-from maskgate.schedule import checkpoint
+from maskgate.schedule import beside, checkpoint
 
 __all__ = ["PLACEHOLDER_SHAPE", "Detector", "resolve"]
 
@@ -75,9 +75,12 @@ class Detector:
     def _analyse(self, text: str) -> list[Detection]:
         # Each text is a safe point for a large request's analysis to let a small one go first.
         checkpoint()
+        # Secrets are searched on another thread while spaCy runs (`maskgate.schedule.beside`).
+        secrets = beside(self._secrets.detect, text)
+        personal = self._pii.detect(text)
         # Names and places the entity recognizer reads into code are identifiers, not people;
         # a full name found once is masked wherever its parts appear again in the text.
-        found = repeat_names(text, refine(text, [*self._secrets.detect(text), *self._pii.detect(text)]))
+        found = repeat_names(text, refine(text, [*secrets(), *personal]))
         # Allowed values go before overlaps are resolved, so they never hide another finding.
         kept = [d for d in found if self.action_for(d) != Action.OFF and not self._allowed(text, d)]
         return resolve(text, kept, self._strength)

@@ -21,7 +21,6 @@ import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import spacy
@@ -53,7 +52,7 @@ from maskgate.detect.phone import ChatPhoneRecognizer, NationalPhoneRecognizer
 from maskgate.detect.places import PlaceRecognizer
 from maskgate.detect.types import Detection
 from maskgate.policy import PatternRule, Policy, PolicyError
-from maskgate.schedule import checkpoint, on_deferrable_lane
+from maskgate.schedule import beside, checkpoint
 
 ENGINE = "presidio"
 
@@ -247,15 +246,14 @@ class PiiDetector:
 
     def _detect_chunk(self, text: str, offset: int) -> list[Detection]:
         doc = self._nlp.make_doc(text)
-        # Most recognizers need only the words: off a large-body lane, they run on another
-        # thread while the entity recognizer's products run without the interpreter lock.
-        beside = None if on_deferrable_lane() else _side_thread().submit(self._analyse_beside, text, doc)
+        # Most recognizers need only the words: they run on another thread while the entity
+        # recognizer's products run without the interpreter lock.
+        words_only = beside(self._analyse_beside, text, doc)
         doc = self._nlp(doc)
         # Between spaCy and the recognizers: a large analysis may let a small one go first here.
         checkpoint()
-        artifacts = self._engine.artifacts(doc)
-        results = self._after_ner.run(text, artifacts, self._threshold)
-        results += beside.result() if beside else self._beside_ner.run(text, artifacts, self._threshold)
+        results = self._after_ner.run(text, self._engine.artifacts(doc), self._threshold)
+        results += words_only()
         # Each side dropped what its own findings contain; this drops what the other side's do.
         results = EntityRecognizer.remove_duplicates(results)
         return [_detection(r, offset) for r in results if r.score >= self._min_scores[r.entity_type]]
@@ -293,12 +291,6 @@ class _Analysis:
             score_threshold=threshold,
             nlp_artifacts=artifacts,
         )
-
-
-@functools.cache
-def _side_thread() -> ThreadPoolExecutor:
-    """The thread that runs the recognizers beside the entity recognizer, for any detector."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="maskgate-recognizers")
 
 
 def _without_lemma_pipes(nlp: Language) -> WordForms:
