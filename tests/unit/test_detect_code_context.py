@@ -44,6 +44,7 @@ PYTHON = '''def render(layer: Layer, stack) -> None:
         ("Raises", 0),  # a docstring section heading
         ("wb", 0),  # a string that is one small-letter word
         ("stack.push", 0),  # an attribute chain
+        ("Kofi", 0),  # a variable assigned in a program, not a config file's value
     ],
 )
 def test_identifiers_in_code_are_dropped(value, nth):
@@ -56,7 +57,6 @@ def test_identifiers_in_code_are_dropped(value, nth):
         ("Jane Doe", 0),  # in a docstring
         ("Jane Doe", 1),  # in a string literal
         ("Jane Doe", 2),  # in a comment
-        ("Kofi", 0),  # an unquoted value at the end of a line
     ],
 )
 def test_names_in_strings_comments_and_values_are_kept(value, nth):
@@ -299,3 +299,81 @@ def test_small_words_before_a_name_are_cut_and_names_in_small_letters_or_paths_k
     text = "I asked maria garcia lopez; see /Users/Ana/report2024 and ask van Gogh"
     found = [ner(text, "maria garcia lopez"), ner(text, "Ana"), ner(text, "ask van Gogh")]
     assert values(text, found) == ["maria garcia lopez", "Ana", "van Gogh"]
+
+
+MODULE = """```python
+# Wraps the Zstandard library; see Typer for the command line.
+from typing import Iterable
+import typer
+
+class Frame:
+    opcode: Opcode
+    header: str = "Sec-WebSocket-Key"
+
+    def parse(self, typer_app, kind: ReadError, Dumper=Dumper, **kwargs) -> Iterable:
+        \"\"\"Read a frame.
+
+        >>> Frame().parse(Undefined)
+        Traceback (most recent call last):
+
+        ~~~~~~~~~~~~~~~~~~~~~~~~
+        ```python
+        from frames import Ge, Len
+        ```
+        \"\"\"
+        if platform.system() == "Darwin":
+            return {"Mandaic": range(2112, 2144), "env": "ALLUSERSPROFILE"}
+        # moved from asyncio; written with Ana Ruiz
+        raise SSLError("bad SSLContext, ask Ana")
+```"""
+
+
+@pytest.mark.parametrize(
+    ("value", "nth", "entity_type"),
+    [
+        ("Iterable", 0, "PERSON"),  # an import
+        ("Opcode", 0, "PERSON"),  # a bare annotation in a class body
+        ("ReadError", 0, "PERSON"),  # a parameter's annotation
+        ("Dumper", 1, "PERSON"),  # a keyword argument's default, a name of the program
+        ("Sec-WebSocket-Key", 0, "PERSON"),  # a protocol's name run together
+        ("Typer", 0, "PERSON"),  # a comment naming a module the code imports (``typer``)
+        ("Undefined", 0, "PERSON"),  # a doctest's line
+        ("Traceback", 0, "PERSON"),  # the traceback a doctest prints
+        ("Len", 0, "PERSON"),  # an import in an example inside a docstring
+        ("Darwin", 0, "PERSON"),  # a constant the code compares with
+        ("Mandaic", 0, "PERSON"),  # a mapping's key
+        ("ALLUSERSPROFILE", 0, "PERSON"),  # a string in capitals: a variable's name
+        ("asyncio", 0, "LOCATION"),  # a place in small letters in code: a module
+        ("SSLContext", 0, "LOCATION"),  # an acronym run together with a word
+    ],
+)
+def test_names_of_the_program_in_modules_and_their_docstrings_are_dropped(value, nth, entity_type):
+    assert values(MODULE, [ner(MODULE, value, entity_type, nth)]) == []
+
+
+def test_a_fences_backticks_open_no_string():
+    text = "Can you explain this?\n```python\nfrom typing import Deque\n```\nThanks"
+    assert CodeMap(text).literal_at(text.index("Deque"), text.index("Deque") + 5) is None
+    assert values(text, [ner(text, "Deque")]) == []
+
+
+def test_comments_just_before_code_are_code():
+    text = "# base HTTPError\n\nclass ConnectTimeoutError(TimeoutError):\n    pass\n"
+    assert values(text, [ner(text, "HTTPError", "LOCATION")]) == []
+
+
+@pytest.mark.parametrize("value", ["Ana Ruiz", "Ana"])
+def test_names_in_a_modules_comments_and_messages_are_kept(value):
+    assert values(MODULE, [ner(MODULE, value)]) == [value]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[contact]\nowner = Kofi\nretries = 3\n",
+        "on_call:\n  name: Kofi\n  email: k@example.org\n",
+        "# Contacts\nowner = Kofi\n",
+    ],
+)
+def test_unquoted_values_of_config_files_are_kept(text):
+    assert values(text, [ner(text, "Kofi")]) == ["Kofi"]

@@ -17,12 +17,15 @@ from its own recognizer. `refine` keeps what can be a name and drops the rest, i
    joined by hyphens (``ci-runner``) is part of an identifier, and a person in capitals after
    an article ("the CAP theorem") is an acronym, wherever they stand.
 3. `CodeMap` finds the parts of a text that are code (fenced blocks, statement lines and what
-   is indented under them, stack frames) and, inside code, the string literals and comments,
-   where real names do occur (``author = "Jane Doe"``, ``# ask Jane``). In code outside
-   those, a single word is an identifier, and so is anything on a statement line; inside
-   them, only words that the code itself uses as identifiers, that only code writes, or that
-   are ordinary English verbs, adjectives or adverbs in running text ("Invalid value",
-   "when Rich requires a Console"): `maskgate.detect.common_words`. Shell commands after a
+   is indented under them or comments just before them, stack frames) and, inside code, the
+   string literals and comments, where real names do occur (``author = "Jane Doe"``, ``# ask
+   Jane``). In code outside those, a single word is an identifier, and so is anything on a
+   statement line; a value without quotes is data only in a config file, not in a program
+   that defines or imports. Inside literals and comments, only words that the code itself
+   uses as identifiers (or parts of them), that only code writes, that are ordinary English
+   verbs, adjectives or adverbs in running text ("Invalid value", "when Rich requires a
+   Console"; `maskgate.detect.common_words`), words of a docstring's examples, and strings
+   that are a mapping's key or a constant the code compares with. Shell commands after a
    ``$`` prompt and minified lines are code too.
 4. On a log line (one that starts with a time stamp, a level or a service's prefix), the
    words a log is made of are dropped: ordinary words, levels, months and days, words the
@@ -227,7 +230,8 @@ def _acronym(text: str, d: Detection) -> bool:
     )
 
 
-_FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~(?!~))")
+"""A Markdown fence; a longer run of tildes underlines a reStructuredText heading in a docstring."""
 
 _STATEMENT = re.compile(
     r"""^[ \t]*(?:
@@ -241,9 +245,10 @@ _STATEMENT = re.compile(
     )
     | ->
     """,
-    re.X,
+    re.X | re.M,
 )
-"""Lines that are statements of code: outside string literals they hold no prose at all."""
+"""Lines that are statements of code: outside string literals they hold no prose at all.
+(``^`` also matches at the start of a line searched from its offset in a longer text.)"""
 
 _CODE_LINE = re.compile(
     r"""
@@ -316,16 +321,36 @@ _PLAIN_NAME = re.compile(r"[^\W\d_a-z][^\W\d_]*(?:[ '’-][^\W\d_]+)*")
 _SECTION_HEADING = re.compile(r":[ \t]*$", re.M)
 """``Raises:``, ``Returns:`` at the end of a line in a docstring."""
 
-_CODE_WORD = re.compile(r"[a-z][a-z0-9]*|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+")
-"""A string literal that is only this (``"lineno"``, ``"AsyncGeneratorType"``) is a key,
-a mode or a type name."""
+_CODE_WORD = re.compile(r"[a-z][a-z0-9]*|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+|[A-Z][A-Z0-9]+")
+"""A string literal that is only this (``"lineno"``, ``"AsyncGeneratorType"``,
+``"APPDATA"``) is a key, a mode, a type or a variable's name."""
 
 _QUOTES = frozenset("'\"`")
 """Quotes around a word inside a literal or a comment (``open(path, 'wb')`` in a docstring's
 example) make it a string of the code, like a literal that is only this word."""
 
-_CAMEL_CASE = re.compile(r"[A-Z]?[a-z0-9]+(?:[A-Z]+[a-z0-9]*)+")
-"""``ProxyManager``, ``readInto``: several words run together, as only identifiers are."""
+_CAMEL_CASE = re.compile(r"[\w-]*(?:[a-z0-9][A-Z]|[A-Z]{2}[a-z])[\w-]*")
+"""``ProxyManager``, ``readInto``, ``SSLContext``, ``Sec-WebSocket-Key``: several words run
+together, as only identifiers and protocol names are."""
+
+_KEY_AFTER = re.compile(r"[ \t]*:(?!:)")
+"""A colon after a string literal: the string is a key of a mapping (``"Lao": range(...)``)."""
+
+_COMPARED = re.compile(r"(?:[=!]=|(?<!\w)(?:is|in|case))[ \t]*\Z")
+"""What comes before a constant the code tests a value against (``system() == "Darwin"``)."""
+
+_DOCTEST = re.compile(r"[ \t]*(?:>>>|\.\.\.)[ \t]|[ \t]*Traceback \(most recent call last\):")
+"""An example's line in a docstring: a prompt and code, or the traceback it prints (a
+statement line without a prompt is an example too)."""
+
+_DEFINITIONS = re.compile(
+    r"^[ \t]*(?:(?:async[ \t]+)?def[ \t]+\w+[ \t]*\(|class[ \t]+\w+[ \t]*[(:{]"
+    r"|import[ \t]+[\w.{*]|from[ \t]+[\w.]+[ \t]+import\b"
+    r"|(?:export[ \t]+)?(?:function|const|let|var)[ \t]+\w+)",
+    re.M,
+)
+"""Lines that define or import: a region with one is a program (not a config file), whose
+values without quotes (``cls=MyModel``, ``name: NormalizedName``) are names of its own."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
@@ -353,6 +378,7 @@ class CodeMap:
                 for m in _LITERALS.finditer(text, start, end)
             ]
         self._literal_starts = [lit.start for lit in self._literals]
+        self._programs = [(start, end) for start, end in self._code if _DEFINITIONS.search(text, start, end)]
         self._inline = [m.span() for m in _INLINE_CODE.finditer(text)]
         self._log_lines = [m.start() for m in _LOG_LINE.finditer(text)]
 
@@ -369,6 +395,12 @@ class CodeMap:
                 start = lit.end
             words.update(_IDENTIFIER.findall(self._text, start, end))
         return frozenset(words)
+
+    @functools.cached_property
+    def _code_word_parts(self) -> frozenset[str]:
+        """The code's identifiers and their snake_case parts, in small letters (``typer`` of
+        ``typer_instance``): what its comments name with a capital ("Typer")."""
+        return frozenset(part for word in self._code_words for part in word.lower().split("_") if part)
 
     def is_log_term(self, d: Detection) -> bool:
         """True when `d` stands on a log line and is made of its usual words: ordinary English
@@ -412,7 +444,9 @@ class CodeMap:
         identifier elsewhere in the code, a small-letter word that is the whole string or quoted
         (``"lineno"``, ``'wb'``), in running text an ordinary English verb, adjective or adverb
         (`common_words`) or a word in capitals (``TODO``), and in a literal also a docstring
-        section heading (``Raises:``)."""
+        section heading (``Raises:``), a line of an example, a key (``"Lao": ...``) or a
+        constant compared with (``== "Darwin"``). A place in small letters in code is a module
+        or a variable (``asyncio``), and a program's values without quotes are its names."""
         text, start, end = self._text, d.start, d.end
         value = text[start:end]
         single = not any(c.isspace() for c in value)
@@ -420,16 +454,29 @@ class CodeMap:
             return single
         if not self.in_code(start):
             return False
+        if single and value.islower():
+            # A module or a variable (``asyncio``, ``rv``), also in a comment.
+            return True
         line_start = text.rfind("\n", 0, start) + 1
         line_end = _line_end(text, end)
         literal = self.literal_at(start, end)
         if literal is not None:
             if not single:
                 return False
-            # Docstrings and comments name the code's own classes and functions.
-            if _CAMEL_CASE.fullmatch(value) or value in self._code_words:
+            # Docstrings and comments name the code's own classes, functions and modules.
+            if _CAMEL_CASE.fullmatch(value) or value.lower() in self._code_word_parts:
+                return True
+            if (
+                not literal.comment
+                and literal.start < line_start
+                and (_DOCTEST.match(text, line_start) or _STATEMENT.search(text, line_start, line_end))
+            ):
                 return True
             whole = text[literal.start : literal.end].lstrip("rbfuRBFU").strip("\"'`")
+            if whole == value and (
+                _KEY_AFTER.match(text, literal.end) or _COMPARED.search(text, line_start, literal.start)
+            ):
+                return True
             quoted = text[start - 1 : start] in _QUOTES and text[end : end + 1] == text[start - 1]
             if whole == value or quoted:
                 return _CODE_WORD.fullmatch(value) is not None
@@ -445,10 +492,10 @@ class CodeMap:
         if not single:
             # Words in small letters around code syntax: ``k for k, v in``.
             return value.islower()
-        # An unquoted value at the end of a line (YAML, .ini) is data even in code.
-        rest = text[end:line_end].strip(" \t,;")
-        value_only = not rest and _PLAIN_NAME.fullmatch(value) is not None
-        return not (value_only and _ASSIGNED_VALUE.search(text, line_start, start))
+        # An unquoted value at the end of a line of a config file (YAML, .ini) is data.
+        if _within(self._programs, start, end) or text[end:line_end].strip(" \t"):
+            return True
+        return not (_PLAIN_NAME.fullmatch(value) and _ASSIGNED_VALUE.search(text, line_start, start))
 
 
 def _line_end(text: str, pos: int) -> int:
@@ -463,35 +510,43 @@ def _within(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
 
 def _code_regions(text: str) -> list[tuple[int, int]]:
     """(start, end) of the code in `text`: fenced blocks, and runs of lines from a line of code
-    over further code, blank lines and indented lines, up to the last line of code or indent."""
+    over further code, blank lines and indented lines, up to the last line of code or indent.
+    A fenced block is the lines between its fences: a fence's backticks open no string."""
     regions: list[tuple[int, int]] = []
     run_start = run_end = -1
+    comments_start = -1  # comment lines that the next line of code takes into its run
     fenced = False
     pos = 0
     for line in text.splitlines(keepends=True):
         start, pos = pos, pos + len(line)
         body = line.rstrip("\r\n")
-        if _FENCE.match(body):
+        if _FENCE.match(body) and not (run_start >= 0 and body[:1] in " \t"):
             fenced = not fenced
+            comments_start = -1
             if fenced:
                 _close(regions, run_start, run_end)
-                run_start = start
+                run_start = pos
             else:
-                regions.append((run_start, pos))
+                regions.append((run_start, start))
                 run_start = run_end = -1
             continue
         if fenced:
             continue
         if _is_code_line(body):
             if run_start < 0:
-                run_start = start
+                run_start = start if comments_start < 0 else comments_start
             run_end = start + len(body)
-        elif run_start >= 0 and (not body.strip() or body[:1] in " \t"):
+        elif run_start >= 0 and (not body.strip() or body[:1] in " \t" or _COMMENT_LINE.match(body)):
             if body.strip():
                 run_end = start + len(body)
         else:
             _close(regions, run_start, run_end)
             run_start = run_end = -1
+            if _COMMENT_LINE.match(body):
+                comments_start = start if comments_start < 0 else comments_start
+                continue
+        if body.strip():
+            comments_start = -1
     if fenced:
         regions.append((run_start, len(text)))
     else:
@@ -502,6 +557,10 @@ def _code_regions(text: str) -> list[tuple[int, int]]:
 def _close(regions: list[tuple[int, int]], start: int, end: int) -> None:
     if start >= 0:
         regions.append((start, end))
+
+
+_COMMENT_LINE = re.compile(r"[ \t]*(?:#|//)")
+"""A line that is a comment: code when it stands in or just before code."""
 
 
 def _is_code_line(line: str) -> bool:
