@@ -24,8 +24,10 @@ at most six parts), so the time taken grows linearly with the text.
 from __future__ import annotations
 
 import regex
-from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, RecognizerResult
+from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from maskgate.detect.results import found_by
 
 ENTITY = "LOCATION"
 NAME = "address"
@@ -278,27 +280,11 @@ class AddressRecognizer(LocalRecognizer):
             end, postal = _following_parts(text, street.end())
             score = _score(street, postal)
             if score:
-                results.append(location_result(self, street.start(), end, score))
+                results.append(found_by(self, ENTITY, street.start(), end, score))
                 position = end
             else:
                 position = street.start() + 1
         return results
-
-
-def location_result(recognizer: EntityRecognizer, start: int, end: int, score: float) -> RecognizerResult:
-    """A LOCATION found by `recognizer`, named in its metadata as Presidio's own results are."""
-    return RecognizerResult(
-        entity_type=ENTITY,
-        start=start,
-        end=end,
-        score=score,
-        # Context enhancement records the word it found here.
-        analysis_explanation=AnalysisExplanation(type(recognizer).__name__, score),
-        recognition_metadata={
-            RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
-            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
-        },
-    )
 
 
 def _following_parts(text: str, end: int) -> tuple[int, bool]:

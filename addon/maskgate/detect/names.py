@@ -34,11 +34,12 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import regex
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from maskgate.detect.address import COUNTRIES
+from maskgate.detect.results import found_by
 from maskgate.detect.types import Detection
 
 ENTITY = "PERSON"
@@ -275,20 +276,7 @@ class NameRecognizer(LocalRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        return [self._result(start, end) for start, end in self._find(text)]
-
-    def _result(self, start: int, end: int) -> RecognizerResult:
-        return RecognizerResult(
-            entity_type=ENTITY,
-            start=start,
-            end=end,
-            score=SCORE,
-            analysis_explanation=AnalysisExplanation(type(self).__name__, SCORE),
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
-        )
+        return [found_by(self, ENTITY, start, end, SCORE) for start, end in self._find(text)]
 
 
 def name_recognizers(language: str) -> list[NameRecognizer]:

@@ -36,7 +36,8 @@ import regex
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from maskgate.detect.address import COUNTRIES, ENTITY, location_result
+from maskgate.detect.address import COUNTRIES, ENTITY
+from maskgate.detect.results import found_by
 
 NAME = "places"
 
@@ -190,7 +191,7 @@ class PlaceRecognizer(LocalRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        return [location_result(self, start, end, SCORE) for start, end in self._places(text)]
+        return [found_by(self, ENTITY, start, end, SCORE) for start, end in self._places(text)]
 
     def _places(self, text: str) -> Iterator[tuple[int, int]]:
         """Spans of the names with enough evidence, each with the region that follows it."""
