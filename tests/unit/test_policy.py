@@ -45,6 +45,8 @@ def test_shipped_rules_fail_closed_pass_other_endpoints_and_list_only_their_own_
     assert software.types == {"PERSON", "LOCATION"}
     assert policy.allows("Django", "PERSON") and not policy.allows("Django", "EMAIL_ADDRESS")
     assert not policy.allows("Leroy Jenkins", "PERSON")
+    # Libraries a traceback or docstring names, which read like surnames.
+    assert all(policy.allows(name, "PERSON") for name in ("Paramiko", "Werkzeug", "Uvicorn", "Jython"))
     assert [r.id for r in policy.pii.recognizers] == [
         "mastercard-2-series",
         "name-after-greeting",
