@@ -50,6 +50,11 @@ class _Urgency:
             self._none_pending.wait_for(lambda: not self.pending)
 
 
+def deferrable() -> bool:
+    """True on a deferrable lane's threads, whose work leaves the other core to urgent work."""
+    return getattr(_lane, "urgency", None) is not None
+
+
 def checkpoint() -> None:
     """A point where the calling thread's work may pause: on a deferrable lane's thread, wait
     while urgent work is queued or running; on any other thread, return at once."""
@@ -64,7 +69,7 @@ def beside[R](fn: Callable[..., R], /, *args: Any) -> Callable[[], R]:
     releases the interpreter lock on one thread then leaves it to the other, and a small
     analysis has both cores. On a deferrable lane's threads, whose work leaves the other core
     to urgent work, `fn` runs only when its result is asked for, on the asking thread."""
-    if getattr(_lane, "urgency", None) is not None:
+    if deferrable():
         return functools.partial(fn, *args)
     return _second_thread().submit(fn, *args).result
 

@@ -21,6 +21,7 @@ import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import spacy
@@ -197,23 +198,29 @@ class PiiDetector:
     Only recognizers for those types are kept, so nothing else costs time. Analysis
     keeps no state between calls; one instance serves concurrent threads.
 
-    The entity recognizer spends about half its time in matrix products, which release the
-    interpreter lock; the other recognizers need only the words. So they run on a second
-    thread meanwhile, and a small text's analysis takes both cores. Not on a large-body lane,
-    whose work leaves the other core to small requests (`maskgate.schedule`).
+    Analysis has two halves. The entity recognizer's (`entities`) spends about half its time in
+    matrix products, which release the interpreter lock; every other recognizer needs only the
+    words (`words_only`), and can run meanwhile on another thread or in another process. A
+    detector built from a `WordsModel` holds the words-only half alone, without the entity
+    recognizer's model.
     """
 
-    def __init__(self, policy: Policy, spacy_model: str | None = None) -> None:
+    def __init__(
+        self, policy: Policy, spacy_model: str | None = None, *, words: WordsModel | None = None
+    ) -> None:
         use_bundled_suffix_list()
         rules = policy.pii
         self._min_scores = rules.min_scores
         self._threshold = min(self._min_scores.values(), default=0.0)
         self._entities = sorted(self._min_scores)
-        model = resolve_spacy_model(spacy_model or rules.spacy_model)
+        model = words.model if words else resolve_spacy_model(spacy_model or rules.spacy_model)
         release_large_blocks()
         with model_ops():
-            nlp = spacy.load(model, exclude=list(UNUSED_PIPES))
+            nlp = _load_words(words) if words else spacy.load(model, exclude=list(UNUSED_PIPES))
+        words_model = _words_model(nlp, model)
         forms = _without_lemma_pipes(nlp)
+        # Lemmas that need the pipeline's own components cannot be had from the words alone.
+        self._words_model = words_model if isinstance(forms, RuleForms) else None
         if nlp.lang != rules.language:
             raise PolicyError(
                 f"{policy.source}: pii.language: {rules.language!r} does not match the spaCy "
@@ -231,35 +238,90 @@ class PiiDetector:
             *name_recognizers(rules.language),
             *_rules_recognizers(policy),
         ]
-        self.recognizers = [r for r in everything if wanted & set(r.supported_entities)]
+        kept = [r for r in everything if wanted & set(r.supported_entities)]
+        after = [] if words else [r for r in kept if isinstance(r, ENTITY_READERS)]
+        self.recognizers = [r for r in kept if r in after or not isinstance(r, ENTITY_READERS)]
         self._nlp = nlp
         self._engine = engine
-        after = [r for r in self.recognizers if isinstance(r, ENTITY_READERS)]
         self._after_ner = _Analysis(engine, after)
         self._beside_ner = _Analysis(engine, [r for r in self.recognizers if r not in after])
 
+    def words_model(self) -> WordsModel | None:
+        """What another process loads to run `words_only` as this detector does; None when the
+        words' lemmas need the pipeline's own components (see `_without_lemma_pipes`)."""
+        return self._words_model
+
     def detect(self, text: str) -> list[Detection]:
-        """Presidio's findings for the policy's types, at or above each type's minimum."""
-        if not self._entities:
+        """Presidio's findings for the policy's types, at or above each type's minimum.
+
+        The words-only half runs on a second thread while the entity recognizer runs, except on
+        a large-body lane, whose work leaves the other core to small requests
+        (`maskgate.schedule`)."""
+        words = beside(self.words_only, text)
+        return self.merged(self.entities(text), words())
+
+    def entities(self, text: str) -> list[RecognizerResult]:
+        """Findings of the recognizers that read the entity recognizer's, offsets into `text`."""
+        if not self._after_ner.wanted:
             return []
-        return [d for offset, chunk in chunks(text, MAX_CHUNK) for d in self._detect_chunk(chunk, offset)]
+        found: list[RecognizerResult] = []
+        for offset, chunk in chunks(text, MAX_CHUNK):
+            doc = self._nlp(chunk)
+            # Between spaCy and the recognizers: a large analysis may let a small one go first here.
+            checkpoint()
+            artifacts = self._engine.artifacts(doc)
+            found += _shifted(self._after_ner.run(chunk, artifacts, self._threshold), offset)
+        return found
 
-    def _detect_chunk(self, text: str, offset: int) -> list[Detection]:
-        doc = self._nlp.make_doc(text)
-        # Most recognizers need only the words: they run on another thread while the entity
-        # recognizer's products run without the interpreter lock.
-        words_only = beside(self._analyse_beside, text, doc)
-        doc = self._nlp(doc)
-        # Between spaCy and the recognizers: a large analysis may let a small one go first here.
-        checkpoint()
-        results = self._after_ner.run(text, self._engine.artifacts(doc), self._threshold)
-        results += words_only()
-        # Each side dropped what its own findings contain; this drops what the other side's do.
-        results = EntityRecognizer.remove_duplicates(results)
-        return [_detection(r, offset) for r in results if r.score >= self._min_scores[r.entity_type]]
+    def words_only(self, text: str) -> list[RecognizerResult]:
+        """Findings of every recognizer that needs only the words, offsets into `text`."""
+        if not self._beside_ner.wanted:
+            return []
+        found: list[RecognizerResult] = []
+        for offset, chunk in chunks(text, MAX_CHUNK):
+            artifacts = self._engine.artifacts(self._nlp.make_doc(chunk), words_only=True)
+            found += _shifted(self._beside_ner.run(chunk, artifacts, self._threshold), offset)
+        return found
 
-    def _analyse_beside(self, text: str, doc: Doc) -> list[RecognizerResult]:
-        return self._beside_ner.run(text, self._engine.artifacts(doc, words_only=True), self._threshold)
+    def merged(self, *halves: list[RecognizerResult]) -> list[Detection]:
+        """Both halves' findings as detections, each at or above its type's minimum score."""
+        # Each half dropped what its own findings contain; this drops what the other half's do.
+        # Pieces of a long text never overlap, so this may run over all of them at once.
+        results = EntityRecognizer.remove_duplicates([r for half in halves for r in half])
+        return [_detection(r) for r in results if r.score >= self._min_scores[r.entity_type]]
+
+
+@dataclass(frozen=True)
+class WordsModel:
+    """The parts of a spaCy pipeline the words-only recognizers need: its tokenizer, with the
+    vocabulary's lookup tables (word norms), and its rule lemmatizer's tables. Loaded this way
+    the pipeline takes some 12 MB, where the whole one with its vectors and strings takes 250."""
+
+    model: str
+    """The pipeline as `resolve_spacy_model` gave it."""
+    left_out: tuple[str, ...]
+    """Its components that are not needed: all but the lemmatizer and the attribute ruler."""
+    vocab_lookups: bytes
+
+
+def _words_model(nlp: Language, model: str) -> WordsModel:
+    kept = {"lemmatizer", "attribute_ruler"}
+    names = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory not in kept]
+    return WordsModel(model, (*UNUSED_PIPES, *names), nlp.vocab.lookups.to_bytes())
+
+
+def _load_words(words: WordsModel) -> Language:
+    # The vocabulary on disk is mostly the vectors and strings the entity recognizer reads.
+    nlp = spacy.load(words.model, exclude=[*words.left_out, "vocab"])
+    nlp.vocab.lookups.from_bytes(words.vocab_lookups)
+    return nlp
+
+
+def _shifted(results: list[RecognizerResult], offset: int) -> list[RecognizerResult]:
+    for result in results:
+        result.start += offset
+        result.end += offset
+    return results
 
 
 ENTITY_READERS: tuple[type[EntityRecognizer], ...] = (SpacyRecognizer,)
@@ -273,7 +335,7 @@ class _Analysis:
     def __init__(self, engine: _LoadedSpacyEngine, recognizers: list[EntityRecognizer]) -> None:
         registry = RecognizerRegistry(supported_languages=[engine.language])
         registry.recognizers = recognizers
-        self._entities = sorted({e for r in recognizers for e in r.supported_entities})
+        self.wanted = sorted({e for r in recognizers for e in r.supported_entities})
         self._analyzer = AnalyzerEngine(
             registry=registry,
             nlp_engine=engine,
@@ -282,12 +344,10 @@ class _Analysis:
         )
 
     def run(self, text: str, artifacts: NlpArtifacts, threshold: float) -> list[RecognizerResult]:
-        if not self._entities:
-            return []
         return self._analyzer.analyze(
             text=text,
             language=self._analyzer.supported_languages[0],
-            entities=self._entities,
+            entities=self.wanted,
             score_threshold=threshold,
             nlp_artifacts=artifacts,
         )
@@ -492,11 +552,11 @@ def _check_supported(registry: RecognizerRegistry, policy: Policy) -> None:
             )
 
 
-def _detection(result: RecognizerResult, offset: int) -> Detection:
+def _detection(result: RecognizerResult) -> Detection:
     metadata = result.recognition_metadata or {}
     return Detection(
-        start=offset + result.start,
-        end=offset + result.end,
+        start=result.start,
+        end=result.end,
         entity_type=result.entity_type,
         score=float(result.score),
         engine=ENGINE,
