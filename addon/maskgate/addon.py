@@ -328,6 +328,8 @@ class MaskGate:
             self._poller.cancel()
         self._builder.shutdown(wait=False, cancel_futures=True)
         self._lanes.shutdown()
+        if self._rules is not None:
+            self._rules.detector.close()
 
     async def request(self, flow: http.HTTPFlow) -> None:
         rules = self._rules
@@ -510,7 +512,7 @@ def _build_rules(policy: Policy, model: str) -> _Rules:
     """
     started = time.perf_counter()
     try:
-        detector = Detector(policy, spacy_model=model)
+        detector = Detector(policy, spacy_model=model, worker=True)
         detector.warm_up()
     except PolicyError:
         raise

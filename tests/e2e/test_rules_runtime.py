@@ -4,7 +4,7 @@ and `other_endpoints`, through real mitmdump processes and the openai SDK."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx2
@@ -108,3 +108,49 @@ def test_other_endpoints_pass_with_the_shipped_rules(client: openai.OpenAI, fake
     models = client.models.list()
     assert [m.id for m in models.data] == list(MODEL_IDS)
     assert len(fake_openai.requests_to("/v1/models", method="GET")) == 1
+
+
+def _words_workers(port: int) -> set[int]:
+    """Process ids of the words workers (`maskgate.detect.worker`) of the mitmdump on `port`."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
+            parent = int(stat.read_text().rpartition(")")[2].split()[1])
+            parent_command = Path(f"/proc/{parent}/cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        if b"maskgate.detect.worker" in b" ".join(command) and f"{port}".encode() in parent_command:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _wait_for_workers(port: int, wanted: Callable[[set[int]], bool]) -> set[int]:
+    deadline = time.monotonic() + RELOAD_TIMEOUT_S
+    while not wanted(workers := _words_workers(port)):
+        if time.monotonic() > deadline:
+            pytest.fail(f"words workers of the proxy on port {port}: {workers}")
+        time.sleep(0.1)
+    return workers
+
+
+def test_the_words_worker_is_replaced_with_the_rules_and_stops_with_the_proxy(
+    fake_openai_server: FakeOpenAI, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    rules = write_rules(tmp_path / "rules.yaml", [])
+    with (
+        running_mitmdump(fake_openai_server, tmp_path, ["--set", f"maskgate_rules={rules}"]) as proxy,
+        _sdk(proxy) as client,
+    ):
+        [first] = _wait_for_workers(proxy.port, lambda workers: len(workers) == 1)
+        content = f"Please greet {DANA} from me."
+        assert _ask(client, content) == content
+
+        start = proxy.log_size()
+        write_rules(rules, [PERSON_BLOCKED])
+        _wait_for_log(proxy, start, f"maskgate: rules reloaded from {rules}")
+        # The replaced detector's worker stops; the new detector has its own.
+        [second] = _wait_for_workers(proxy.port, lambda workers: len(workers) == 1 and first not in workers)
+        assert second != first
+        port = proxy.port
+    _wait_for_workers(port, lambda workers: not workers)

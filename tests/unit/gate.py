@@ -57,7 +57,7 @@ class FakeDetector:
     gate: tuple[threading.Event, threading.Event] | None = None
     """(building, release): set by the builder, set by the test."""
 
-    def __init__(self, policy: Policy, spacy_model: str | None = None) -> None:
+    def __init__(self, policy: Policy, spacy_model: str | None = None, worker: bool = False) -> None:
         if "NO_SUCH_TYPE" in policy.pii.entities:
             raise PolicyError(f"{policy.source}: pii.entities.NO_SUCH_TYPE: no recognizer finds this type")
         self._policy = policy
@@ -75,6 +75,9 @@ class FakeDetector:
 
     def warm_up(self) -> None:
         """Nothing to load."""
+
+    def close(self) -> None:
+        """No worker process to stop."""
 
 
 def write_rules(path: Path, *changes: tuple[str, str]) -> Path:

@@ -103,7 +103,7 @@ def _assert_not_in_service(addon: MaskGate, rejected: Path) -> None:
 
 
 def test_engine_failure_at_start_names_the_rules_file(rules, monkeypatch):
-    def broken(policy, spacy_model=None):
+    def broken(policy, spacy_model=None, worker=False):
         if policy.source == str(rules):
             raise RuntimeError("cannot load pipeline")
         return FakeDetector(policy, spacy_model)
@@ -123,9 +123,9 @@ def test_a_type_the_real_engine_does_not_know_stops_the_start(tmp_path, monkeypa
     """Only the engine knows which types Presidio finds: its verdict must stop the start too."""
     rejected = write_rules(tmp_path / "rules.yaml", ENGINE_REJECTS)
 
-    def real_for_the_rejected_file(policy, spacy_model=None):
+    def real_for_the_rejected_file(policy, spacy_model=None, worker=False):
         engine = Detector if policy.source == str(rejected) else FakeDetector
-        return engine(policy, spacy_model)
+        return engine(policy, spacy_model, worker=worker)
 
     monkeypatch.setattr(addon_module, "Detector", real_for_the_rejected_file)
     addon = MaskGate()

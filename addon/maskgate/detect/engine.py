@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import gc
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,8 +28,9 @@ from maskgate.detect.pii import PiiDetector
 from maskgate.detect.placeholder import PLACEHOLDER_SHAPE
 from maskgate.detect.secrets import SecretDetector
 from maskgate.detect.types import Detection
+from maskgate.detect.worker import WORKER_PLATFORM, WordsFound, WordsWorker, find_words
 from maskgate.policy import ACTION_STRENGTH, Action, Policy
-from maskgate.schedule import beside, checkpoint
+from maskgate.schedule import beside, checkpoint, deferrable
 
 __all__ = ["PLACEHOLDER_SHAPE", "Detector", "resolve"]
 
@@ -55,8 +57,10 @@ class Detector:
     from several threads at once. Its only state is the cache of earlier results.
     """
 
-    def __init__(self, policy: Policy, spacy_model: str | None = None) -> None:
-        """`spacy_model` (a package name or model directory) overrides ``pii.spacy_model``."""
+    def __init__(self, policy: Policy, spacy_model: str | None = None, *, worker: bool = False) -> None:
+        """`spacy_model` (a package name or model directory) overrides ``pii.spacy_model``.
+        With `worker`, the words-only half of analyses runs in a second process
+        (`maskgate.detect.worker`), started once this detector is built and used once ready."""
         self._policy = policy
         # kingfisher compiles its catalogue (seconds, on a first start) without holding the
         # interpreter lock: the secret engines are built on another thread while spaCy loads.
@@ -65,6 +69,12 @@ class Detector:
             self._pii = PiiDetector(policy, spacy_model)
             self._secrets = secrets.result()
         self._cache = DetectionCache()
+        # Not a method of this detector: the worker must not keep it alive (`exempt_from_collection`).
+        self._words_here = functools.partial(find_words, self._pii, self._secrets)
+        words = self._pii.words_model() if worker and WORKER_PLATFORM else None
+        self._worker = WordsWorker(policy, words, self._words_here) if words is not None else None
+        if self._worker is not None:
+            weakref.finalize(self, self._worker.close)
 
     def detect(self, text: str) -> list[Detection]:
         """Sorted, non-overlapping detections in `text` (see the module docstring)."""
@@ -75,15 +85,39 @@ class Detector:
     def _analyse(self, text: str) -> list[Detection]:
         # Each text is a safe point for a large request's analysis to let a small one go first.
         checkpoint()
-        # Secrets are searched on another thread while spaCy runs (`maskgate.schedule.beside`).
-        secrets = beside(self._secrets.detect, text)
-        personal = self._pii.detect(text)
+        words = self._words_beside(text)
+        try:
+            entities = self._pii.entities(text)
+        finally:
+            # Always read, even after an error: a worker serves no one else until it is.
+            found_by_words = words()
+        personal = self._pii.merged(entities, found_by_words.personal)
         # Names and places the entity recognizer reads into code are identifiers, not people;
         # a full name found once is masked wherever its parts appear again in the text.
-        found = repeat_names(text, refine(text, [*secrets(), *personal]))
+        found = repeat_names(text, refine(text, [*found_by_words.secrets, *personal]))
         # Allowed values go before overlaps are resolved, so they never hide another finding.
         kept = [d for d in found if self.action_for(d) != Action.OFF and not self._allowed(text, d)]
         return resolve(text, kept, self._strength)
+
+    def _words_beside(self, text: str) -> Callable[[], WordsFound]:
+        """Start the words-only half of the analysis of `text` beside the entity recognizer: in
+        the worker process when there is one free, else on a second thread. Not on a large-body
+        lane, whose work leaves the other core to small requests (`maskgate.schedule.beside`)."""
+        if self._worker is not None and not deferrable():
+            pending = self._worker.submit(text)
+            if pending is not None:
+                return pending
+        return beside(self._words_here, text)
+
+    def close(self) -> None:
+        """Stop the worker process, if any: analyses go on, all in this process."""
+        if self._worker is not None:
+            self._worker.close()
+
+    def worker_ready(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the worker process to be ready; False when there is
+        none or it is not ready by then."""
+        return self._worker is not None and self._worker.ready(timeout)
 
     def _allowed(self, text: str, d: Detection) -> bool:
         """True when the allow list exempts `d`'s whole value, trimmed as `resolve` trims it

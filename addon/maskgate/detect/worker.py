@@ -1,0 +1,258 @@
+"""The words-only half of an analysis, in a second process while spaCy runs in this one.
+
+Half of a small text's analysis is the entity recognizer, whose matrix products release the
+interpreter lock; the other half is the secret engines and the recognizers that need only the
+words, which are Python and hold it. On a second thread of the same process the two halves
+mostly take turns. In a process of its own the second half truly runs beside the first, and a
+2 KB text takes the longer half's time instead of the sum of both.
+
+The worker holds its own secret engines and words-only recognizers, with only the spaCy parts
+they read (`maskgate.detect.pii.WordsModel`), not the entity recognizer's model. It serves one
+analysis at a time. Whatever it cannot do is done in this process instead, with the same
+recognizers and so the same findings: an analysis asked for while it is busy or still starting,
+and one it failed or died during. A worker that died is started again, a few times at most.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import NamedTuple
+
+from presidio_analyzer import RecognizerResult
+
+from maskgate.detect.pii import PiiDetector, WordsModel
+from maskgate.detect.secrets import SecretDetector
+from maskgate.detect.types import Detection
+from maskgate.policy import Policy
+
+logger = logging.getLogger("maskgate")
+
+WORKER_PLATFORM = os.name == "posix"
+"""The worker is given its end of the pipe as an inherited file descriptor, which Windows lacks."""
+
+MAX_STARTS = 4
+"""How often a worker is started for one detector: once, and again after each of three deaths.
+A worker that keeps dying costs a start each time; after that, all work stays in this process."""
+
+_READY = "ready"
+
+
+class WordsFound(NamedTuple):
+    """What the words-only half found in a text."""
+
+    secrets: list[Detection]
+    personal: list[RecognizerResult]
+    """Presidio's results of the words-only recognizers, before duplicates across both halves
+    are removed and minimum scores applied (`PiiDetector.merged`)."""
+
+
+def find_words(pii: PiiDetector, secrets: SecretDetector, text: str) -> WordsFound:
+    """The words-only half of the analysis of `text`, in the calling thread."""
+    return WordsFound(secrets.detect(text), pii.words_only(text))
+
+
+_Compact = tuple[str, int, int, float, str]
+"""A words-only result as it crosses the pipe: type, start, end, score and recognizer name,
+all that `PiiDetector.merged` reads."""
+
+
+class _Failed(NamedTuple):
+    """The worker's answer when it could not build its detectors or analyse a text."""
+
+    reason: str
+
+
+class WordsWorker:
+    """A second process that runs the words-only half of analyses (see the module docstring).
+
+    `submit` may be called from several threads at once; `close` stops the process.
+    """
+
+    def __init__(self, policy: Policy, words: WordsModel, here: Callable[[str], WordsFound]) -> None:
+        """`here` does the words-only half in this process, for what the worker cannot do."""
+        self._policy = policy
+        self._words = words
+        self._here = here
+        self._busy = threading.Lock()
+        """Held from a text's submission until its answer is read: one analysis at a time."""
+        self._starts = 0
+        self._closed = False
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pipe: Connection | None = None
+        self._ready = False
+        self._start()
+
+    def submit(self, text: str) -> Callable[[], WordsFound] | None:
+        """Send `text` to the worker, and return what waits for its answer; None when the worker
+        is busy, not started yet, or gone, and the caller should do the work itself.
+
+        What is returned must be called: until it is, the worker serves no one else.
+        """
+        if not self._busy.acquire(blocking=False):
+            return None
+        pipe = self._pipe
+        if pipe is None or not self._is_ready(pipe):
+            self._busy.release()
+            return None
+        try:
+            pipe.send(text)
+        except (OSError, ValueError):
+            self._lost(pipe)
+            self._busy.release()
+            return None
+        return lambda: self._answer(pipe, text)
+
+    def ready(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the worker to be ready; True once it is."""
+        with self._busy:
+            pipe = self._pipe
+            return pipe is not None and (self._ready or (pipe.poll(timeout) and self._is_ready(pipe)))
+
+    def close(self) -> None:
+        """Stop the worker; analyses in flight finish in this process."""
+        self._closed = True
+        process, pipe = self._process, self._pipe
+        self._process = self._pipe = None
+        if pipe is not None:
+            pipe.close()
+        if process is not None:
+            process.terminate()
+            _exit_code(process)
+
+    def _answer(self, pipe: Connection, text: str) -> WordsFound:
+        try:
+            answer = pipe.recv()
+        except (EOFError, OSError):
+            self._lost(pipe)
+            answer = _Failed("the worker process exited")
+        finally:
+            self._busy.release()
+        if isinstance(answer, _Failed):
+            logger.debug("maskgate: the words worker could not analyse a text: %s", answer.reason)
+            return self._here(text)
+        secrets, personal = answer
+        return WordsFound(secrets, [_result(*compact) for compact in personal])
+
+    def _is_ready(self, pipe: Connection) -> bool:
+        """True once the worker said it is ready; called with `_busy` held."""
+        if self._ready:
+            return True
+        try:
+            if not pipe.poll():
+                return False
+            message = pipe.recv()
+        except (EOFError, OSError):
+            self._lost(pipe)
+            return False
+        if isinstance(message, _Failed):
+            # Built from the same rules and model as this process's detectors: it would fail
+            # the same way again, so it is not restarted.
+            logger.warning("maskgate: the words worker did not start (%s); analysing here", message.reason)
+            self._starts = MAX_STARTS
+            self._lost(pipe)
+            return False
+        self._ready = True
+        return True
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair()
+        with theirs:
+            process = subprocess.Popen(
+                [sys.executable, "-c", _ENTRY, str(theirs.fileno())],
+                stdin=subprocess.DEVNULL,
+                pass_fds=[theirs.fileno()],
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(_import_path())},
+            )
+        # Only the worker holds its end now, so its exit is seen here as the end of the pipe.
+        pipe = Connection(ours.detach())
+        # A worker that dies before reading this is found out when it does not say it is ready.
+        with contextlib.suppress(OSError):
+            pipe.send((self._policy, self._words))
+        self._process, self._pipe, self._ready = process, pipe, False
+        self._starts += 1
+
+    def _lost(self, pipe: Connection) -> None:
+        """The worker behind `pipe` is gone: start another while starts are left."""
+        if pipe is not self._pipe or self._closed:
+            return
+        process = self._process
+        code = _exit_code(process) if process is not None else None
+        pipe.close()
+        self._process = self._pipe = None
+        if self._starts < MAX_STARTS:
+            logger.warning("maskgate: the words worker exited (code %s); starting it again", code)
+            self._start()
+        else:
+            logger.warning("maskgate: the words worker exited (code %s); analysing in this process", code)
+
+
+_ENTRY = "import sys; from maskgate.detect.worker import serve; serve(int(sys.argv[1]))"
+"""The worker process's program. Not `multiprocessing`: its way of starting a process runs the
+main script of the proxy's process again, which only works for scripts written for it."""
+
+
+def _import_path() -> list[str]:
+    """Where the worker finds maskgate (which may have been loaded as a mitmproxy script from a
+    directory of its own), then what this process's environment says."""
+    here = str(Path(__file__).resolve().parents[2])
+    return [here, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+
+
+def _exit_code(process: subprocess.Popen[bytes]) -> int | None:
+    try:
+        return process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+def serve(fd: int) -> None:
+    """The worker process: build the words-only detectors from the rules and model parts the
+    proxy sends first, then analyse texts until the pipe closes (the proxy stopped or closed it)."""
+    # Ctrl-C in a terminal reaches the whole process group; stopping is the proxy's to decide.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pipe = Connection(fd)
+    policy, words = pipe.recv()
+    try:
+        pii = PiiDetector(policy, words=words)
+        secrets = SecretDetector(policy)
+    except Exception as e:
+        pipe.send(_Failed(f"{type(e).__name__}: {e}"))
+        return
+    # What was built lives as long as the process: the collector need not walk it again.
+    gc.collect()
+    gc.freeze()
+    pipe.send(_READY)
+    while True:
+        try:
+            text = pipe.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            found = find_words(pii, secrets, text)
+        except Exception as e:
+            # Only the type: the message may quote the text, and this process analyses it again.
+            pipe.send(_Failed(type(e).__name__))
+            continue
+        pipe.send((found.secrets, [_compact(r) for r in found.personal]))
+
+
+def _compact(result: RecognizerResult) -> _Compact:
+    name = (result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, "")
+    return (result.entity_type, result.start, result.end, result.score, str(name))
+
+
+def _result(entity_type: str, start: int, end: int, score: float, recognizer: str) -> RecognizerResult:
+    metadata = {RecognizerResult.RECOGNIZER_NAME_KEY: recognizer}
+    return RecognizerResult(entity_type, start, end, score, recognition_metadata=metadata)
