@@ -12,6 +12,7 @@ import tldextract.tldextract
 import yaml
 
 from maskgate.detect import pii
+from maskgate.detect.context import PipelineForms
 from maskgate.detect.engine import Detector
 from maskgate.policy import DEFAULT_RULES, Policy, PolicyError, load_policy, parse_policy
 from maskgate.schedule import Lanes
@@ -443,3 +444,21 @@ def test_a_recognizer_reading_entities_beside_the_entity_recognizer_fails_loudly
     with pytest.raises(RuntimeError, match="ENTITY_READERS"):
         artifacts.entities  # noqa: B018
     assert [t.text for t in artifacts.tokens][:2] == ["Anna", "Kowalski"]
+
+
+def test_a_words_only_detector_finds_what_the_words_half_of_a_whole_one_finds(detector):
+    words = pii.PiiDetector(load_policy(), words_only=True)
+    assert words.recognizers and not any(isinstance(r, pii.ENTITY_READERS) for r in words.recognizers)
+    assert not words._nlp.pipe_names and len(words._nlp.vocab.strings) < 10_000
+    for text in SPLIT_TEXTS:
+        assert words.words_only(text) == detector._pii.words_only(text)
+    assert words.entities(SPLIT_TEXTS[0]) == []
+
+
+def test_words_alone_are_refused_where_lemmas_need_the_pipeline():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler")
+    with pytest.raises(pii.WordsNeedPipeline, match=r"lemmas of spaCy pipeline .* need its components"):
+        pii._without_lemma_pipes(nlp, words_only=True)
+    assert isinstance(pii._without_lemma_pipes(nlp), PipelineForms)
+    assert nlp.pipe_names == ["entity_ruler"]

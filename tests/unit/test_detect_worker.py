@@ -9,12 +9,14 @@ import os
 import signal
 
 import pytest
+import yaml
 
+from maskgate.detect import engine as engine_module
 from maskgate.detect import worker as worker_module
 from maskgate.detect.engine import Detector
-from maskgate.detect.pii import MAX_CHUNK, WordsModel, chunks
+from maskgate.detect.pii import MAX_CHUNK, chunks, resolve_spacy_model
 from maskgate.detect.worker import WordsFound, WordsWorker
-from maskgate.policy import load_policy
+from maskgate.policy import DEFAULT_RULES, PolicyError, load_policy, parse_policy
 
 from .detect_texts import code, prose
 
@@ -41,14 +43,17 @@ def here_counted(detector):
     return counted, calls
 
 
+def _started(detector) -> WordsWorker:
+    """A worker for the shared detector's rules and model."""
+    return WordsWorker(detector._policy, resolve_spacy_model(detector._policy.pii.spacy_model))
+
+
 @pytest.fixture
 def worker(detector, here_counted, monkeypatch):
-    """A worker for the shared detector, serving it; in-process calls of the words half are
-    counted in the list it comes with."""
+    """A worker serving the shared detector; in-process calls of the words half are counted in
+    the list it comes with."""
     counted, calls = here_counted
-    words = detector._pii.words_model()
-    assert words is not None, "the shipped model's words can be read without its components"
-    started = WordsWorker(detector._policy, words, counted)
+    started = _started(detector)
     assert started.ready(READY_S)
     monkeypatch.setattr(detector, "_worker", started)
     monkeypatch.setattr(detector, "_words_here", counted)
@@ -93,16 +98,15 @@ def test_a_busy_worker_leaves_the_work_to_this_process(detector, worker):
     assert started.submit(TEXTS[1]) is not None
 
 
-def test_a_text_the_worker_fails_on_is_analysed_here(detector):
-    done_here = WordsFound([], [])
-    started = WordsWorker(load_policy(), detector._pii.words_model(), lambda text: done_here)
+def test_a_text_the_worker_fails_on_gets_no_answer(detector):
+    started = _started(detector)
     try:
         assert started.ready(READY_S)
-        # Bytes are no text: the worker's analysis fails, and this process is asked instead.
+        # Bytes are no text: the worker's analysis fails, and the caller does the work itself.
         pending = started.submit(b"not text")  # type: ignore[arg-type]
-        assert pending is not None and pending() is done_here
+        assert pending is not None and pending() is None
         found = started.submit("Write to anna.k@example.org")
-        assert found is not None and found() is not done_here
+        assert found is not None and found() is not None
     finally:
         started.close()
 
@@ -114,13 +118,19 @@ def test_a_worker_dying_mid_analysis_costs_nothing_and_is_started_again(detector
     assert pending is not None
     os.kill(first, signal.SIGKILL)
     with caplog.at_level(logging.WARNING, logger="maskgate"):
-        assert pending() == detector._words_here(TEXTS[0])
-    assert here[0] == TEXTS[0]
+        assert pending() is None
     assert "the words worker exited (code -9); starting it again" in caplog.text
     assert started.ready(READY_S) and started._process.pid != first
-    here.clear()
     assert detector._analyse(TEXTS[1]) == _in_process(detector, TEXTS[1])
     assert here == [TEXTS[1]]
+
+
+def test_an_analysis_the_worker_died_during_is_done_here(detector, worker):
+    started, here = worker
+    pending = detector._words_beside(TEXTS[0])
+    started._process.kill()
+    assert pending() == detector._words_here(TEXTS[0])
+    assert here == [TEXTS[0], TEXTS[0]]
 
 
 def test_a_worker_that_keeps_dying_is_given_up(detector, worker, monkeypatch, caplog):
@@ -128,36 +138,34 @@ def test_a_worker_that_keeps_dying_is_given_up(detector, worker, monkeypatch, ca
     monkeypatch.setattr(worker_module, "MAX_STARTS", 2)
     pending = started.submit(TEXTS[0])
     started._process.kill()
-    assert pending is not None and pending() is not None
+    assert pending is not None and pending() is None
     assert started.ready(READY_S)
     pending = started.submit(TEXTS[0])
     started._process.kill()
     with caplog.at_level(logging.WARNING, logger="maskgate"):
-        assert pending is not None and pending() is not None
+        assert pending is not None and pending() is None
     assert "analysing in this process" in caplog.text
     assert started.submit(TEXTS[1]) is None and not started.ready(0)
-    here.clear()
     assert detector._analyse(TEXTS[1]) == _in_process(detector, TEXTS[1])
     assert here == [TEXTS[1], TEXTS[1]]
 
 
-def test_a_worker_that_cannot_start_says_why_and_is_not_started_again(tmp_path, caplog):
-    broken = WordsModel(str(tmp_path / "no-model"), (), b"")
-    started = WordsWorker(load_policy(), broken, lambda text: WordsFound([], []))
+def test_a_worker_that_cannot_start_says_why_and_is_not_started_again(detector, tmp_path, caplog):
+    started = WordsWorker(detector._policy, str(tmp_path / "no-model"))
     try:
         process = started._process
         assert process is not None
         process.wait(READY_S)
         with caplog.at_level(logging.WARNING, logger="maskgate"):
             assert not started.ready(READY_S)
-        assert "the words worker did not start (OSError" in caplog.text
+        assert "the words worker did not start (SpacyModelNotFound: " in caplog.text
         assert started._process is None and started.submit("Anna") is None
     finally:
         started.close()
 
 
 def test_the_worker_stops_by_itself_when_the_proxys_end_closes(detector):
-    started = WordsWorker(load_policy(), detector._pii.words_model(), lambda text: WordsFound([], []))
+    started = _started(detector)
     process = started._process
     assert process is not None and started.ready(READY_S)
     # As when the proxy is killed: its end of the pipe closes, and nothing else is said.
@@ -185,6 +193,26 @@ def test_a_detector_that_goes_stops_its_worker():
     gc.collect()
     # Its end of the pipe closed, then it was told to stop: either ends it.
     assert process.wait(READY_S) in (0, -signal.SIGTERM)
+
+
+@pytest.mark.slow
+@pytest.mark.slow
+def test_a_detector_that_fails_to_build_stops_its_worker(monkeypatch):
+    started = []
+
+    class Recorded(WordsWorker):
+        def __init__(self, *args):
+            super().__init__(*args)
+            started.append(self)
+
+    monkeypatch.setattr(engine_module, "WordsWorker", Recorded)
+    raw = yaml.safe_load(DEFAULT_RULES.read_text())
+    raw["pii"]["language"] = "de"
+    german = parse_policy(raw, "german.yaml")
+    with pytest.raises(PolicyError, match=r"pii\.language"):
+        Detector(german, worker=True)
+    [worker] = started
+    assert worker._process is None and worker._closed
 
 
 def test_a_detector_asked_for_no_worker_has_none(detector):

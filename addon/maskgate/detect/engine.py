@@ -18,25 +18,21 @@ import functools
 import gc
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from maskgate.detect.cache import DetectionCache
 from maskgate.detect.code_context import refine
 from maskgate.detect.common_words import common_words
 from maskgate.detect.names import repeat_names
-from maskgate.detect.pii import PiiDetector
+from maskgate.detect.pii import PiiDetector, resolve_spacy_model
 from maskgate.detect.placeholder import PLACEHOLDER_SHAPE
 from maskgate.detect.secrets import SecretDetector
 from maskgate.detect.types import Detection
-from maskgate.detect.worker import WORKER_PLATFORM, WordsFound, WordsWorker, find_words
+from maskgate.detect.worker import WARM_UP_TEXT, WORKER_PLATFORM, WordsFound, WordsWorker, find_words
 from maskgate.policy import ACTION_STRENGTH, Action, Policy
 from maskgate.schedule import beside, checkpoint, deferrable
 
 __all__ = ["PLACEHOLDER_SHAPE", "Detector", "resolve"]
-
-WARM_UP_TEXT = "Write to the office at info@example.com or call +1 212 555 0100 from 192.0.2.1."
-"""Touches every lazily loaded part once (spaCy, the phone and e-mail recognizers, the
-public suffix list), so the first real request is not the slow one."""
 
 Span = tuple[int, int]
 StrengthFn = Callable[[Detection], int]
@@ -60,19 +56,23 @@ class Detector:
     def __init__(self, policy: Policy, spacy_model: str | None = None, *, worker: bool = False) -> None:
         """`spacy_model` (a package name or model directory) overrides ``pii.spacy_model``.
         With `worker`, the words-only half of analyses runs in a second process
-        (`maskgate.detect.worker`), started once this detector is built and used once ready."""
+        (`maskgate.detect.worker`), which loads while this one does and is used once ready."""
         self._policy = policy
+        model = resolve_spacy_model(spacy_model or policy.pii.spacy_model)
         # kingfisher compiles its catalogue (seconds, on a first start) without holding the
-        # interpreter lock: the secret engines are built on another thread while spaCy loads.
+        # interpreter lock: the secret engines, then the worker, start on another thread while
+        # spaCy loads.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="maskgate-load") as pool:
-            secrets = pool.submit(SecretDetector, policy)
-            self._pii = PiiDetector(policy, spacy_model)
-            self._secrets = secrets.result()
+            loading = pool.submit(_secrets_then_worker, policy, model, worker and WORKER_PLATFORM)
+            try:
+                self._pii = PiiDetector(policy, model)
+            except BaseException:
+                loading.add_done_callback(_close_worker)
+                raise
+            self._secrets, self._worker = loading.result()
         self._cache = DetectionCache()
         # Not a method of this detector: the worker must not keep it alive (`exempt_from_collection`).
         self._words_here = functools.partial(find_words, self._pii, self._secrets)
-        words = self._pii.words_model() if worker and WORKER_PLATFORM else None
-        self._worker = WordsWorker(policy, words, self._words_here) if words is not None else None
         if self._worker is not None:
             weakref.finalize(self, self._worker.close)
 
@@ -106,8 +106,13 @@ class Detector:
         if self._worker is not None and not deferrable():
             pending = self._worker.submit(text)
             if pending is not None:
-                return pending
+                return functools.partial(self._from_worker, pending, text)
         return beside(self._words_here, text)
+
+    def _from_worker(self, pending: Callable[[], WordsFound | None], text: str) -> WordsFound:
+        """The worker's answer, or, when it could not give one, the same work done here."""
+        found = pending()
+        return found if found is not None else self._words_here(text)
 
     def close(self) -> None:
         """Stop the worker process, if any: analyses go on, all in this process."""
@@ -138,6 +143,22 @@ class Detector:
         self.detect(WARM_UP_TEXT)
         common_words()
         exempt_from_collection(self)
+
+
+_Loaded = tuple[SecretDetector, WordsWorker | None]
+
+
+def _secrets_then_worker(policy: Policy, model: str, worker: bool) -> _Loaded:
+    secrets = SecretDetector(policy)
+    # Started once kingfisher's catalogue is compiled and cached, the worker loads it from there
+    # rather than compile it again beside this process.
+    return secrets, WordsWorker(policy, model) if worker else None
+
+
+def _close_worker(loading: Future[_Loaded]) -> None:
+    """Stop the worker of a detector that failed to build."""
+    if loading.exception() is None and (worker := loading.result()[1]) is not None:
+        worker.close()
 
 
 def exempt_from_collection(owner: object) -> None:

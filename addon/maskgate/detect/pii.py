@@ -21,7 +21,6 @@ import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import spacy
@@ -64,6 +63,10 @@ faster without changing the entities found."""
 
 LEMMA_PIPES = frozenset({"tagger", "morphologizer", "attribute_ruler", "lemmatizer", "parser", "senter"})
 """Factories of components whose output Presidio reads only as lemmas, or not at all."""
+
+ENTITY_VOCABULARY = ("strings", "vectors")
+"""The parts of a pipeline's vocabulary only the entity recognizer reads (the tokenizer adds the
+strings it meets); the lookup tables, which give words their norms, stay."""
 
 EMBEDDING_PIPES = frozenset({"tok2vec", "transformer"})
 """Factories of components that feed others: with no listener left, one only costs time."""
@@ -201,26 +204,23 @@ class PiiDetector:
     Analysis has two halves. The entity recognizer's (`entities`) spends about half its time in
     matrix products, which release the interpreter lock; every other recognizer needs only the
     words (`words_only`), and can run meanwhile on another thread or in another process. A
-    detector built from a `WordsModel` holds the words-only half alone, without the entity
-    recognizer's model.
+    detector built `words_only` holds that half alone, and of the spaCy pipeline only what it
+    reads: 25 MB instead of 270, without the entity recognizer and the vocabulary's strings and
+    vectors.
     """
 
-    def __init__(
-        self, policy: Policy, spacy_model: str | None = None, *, words: WordsModel | None = None
-    ) -> None:
+    def __init__(self, policy: Policy, spacy_model: str | None = None, *, words_only: bool = False) -> None:
         use_bundled_suffix_list()
         rules = policy.pii
         self._min_scores = rules.min_scores
         self._threshold = min(self._min_scores.values(), default=0.0)
         self._entities = sorted(self._min_scores)
-        model = words.model if words else resolve_spacy_model(spacy_model or rules.spacy_model)
+        model = resolve_spacy_model(spacy_model or rules.spacy_model)
         release_large_blocks()
+        exclude = [*UNUSED_PIPES, *ENTITY_VOCABULARY] if words_only else list(UNUSED_PIPES)
         with model_ops():
-            nlp = _load_words(words) if words else spacy.load(model, exclude=list(UNUSED_PIPES))
-        words_model = _words_model(nlp, model)
-        forms = _without_lemma_pipes(nlp)
-        # Lemmas that need the pipeline's own components cannot be had from the words alone.
-        self._words_model = words_model if isinstance(forms, RuleForms) else None
+            nlp = spacy.load(model, exclude=exclude)
+        forms = _without_lemma_pipes(nlp, words_only=words_only)
         if nlp.lang != rules.language:
             raise PolicyError(
                 f"{policy.source}: pii.language: {rules.language!r} does not match the spaCy "
@@ -239,17 +239,12 @@ class PiiDetector:
             *_rules_recognizers(policy),
         ]
         kept = [r for r in everything if wanted & set(r.supported_entities)]
-        after = [] if words else [r for r in kept if isinstance(r, ENTITY_READERS)]
+        after = [] if words_only else [r for r in kept if isinstance(r, ENTITY_READERS)]
         self.recognizers = [r for r in kept if r in after or not isinstance(r, ENTITY_READERS)]
         self._nlp = nlp
         self._engine = engine
         self._after_ner = _Analysis(engine, after)
         self._beside_ner = _Analysis(engine, [r for r in self.recognizers if r not in after])
-
-    def words_model(self) -> WordsModel | None:
-        """What another process loads to run `words_only` as this detector does; None when the
-        words' lemmas need the pipeline's own components (see `_without_lemma_pipes`)."""
-        return self._words_model
 
     def detect(self, text: str) -> list[Detection]:
         """Presidio's findings for the policy's types, at or above each type's minimum.
@@ -291,32 +286,6 @@ class PiiDetector:
         return [_detection(r) for r in results if r.score >= self._min_scores[r.entity_type]]
 
 
-@dataclass(frozen=True)
-class WordsModel:
-    """The parts of a spaCy pipeline the words-only recognizers need: its tokenizer, with the
-    vocabulary's lookup tables (word norms), and its rule lemmatizer's tables. Loaded this way
-    the pipeline takes some 12 MB, where the whole one with its vectors and strings takes 250."""
-
-    model: str
-    """The pipeline as `resolve_spacy_model` gave it."""
-    left_out: tuple[str, ...]
-    """Its components that are not needed: all but the lemmatizer and the attribute ruler."""
-    vocab_lookups: bytes
-
-
-def _words_model(nlp: Language, model: str) -> WordsModel:
-    kept = {"lemmatizer", "attribute_ruler"}
-    names = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory not in kept]
-    return WordsModel(model, (*UNUSED_PIPES, *names), nlp.vocab.lookups.to_bytes())
-
-
-def _load_words(words: WordsModel) -> Language:
-    # The vocabulary on disk is mostly the vectors and strings the entity recognizer reads.
-    nlp = spacy.load(words.model, exclude=[*words.left_out, "vocab"])
-    nlp.vocab.lookups.from_bytes(words.vocab_lookups)
-    return nlp
-
-
 def _shifted(results: list[RecognizerResult], offset: int) -> list[RecognizerResult]:
     for result in results:
         result.start += offset
@@ -353,28 +322,40 @@ class _Analysis:
         )
 
 
-def _without_lemma_pipes(nlp: Language) -> WordForms:
+def _without_lemma_pipes(nlp: Language, *, words_only: bool = False) -> WordForms:
     """Remove the components that only serve lemmas, where a rule lemmatizer's tables can stand
     in for them, and say where context enhancement finds a word's lemmas.
 
     Pipelines with components of other kinds (an entity ruler may match on tags), or with a
-    lemmatizer that is not rule-based, stay whole and keep their own lemmas.
+    lemmatizer that is not rule-based, stay whole and keep their own lemmas; `words_only`, they
+    are refused (`WordsNeedPipeline`), and otherwise every component goes.
     """
     factories = {name: nlp.get_pipe_meta(name).factory for name in nlp.pipe_names}
-    if not set(factories.values()) <= LEMMA_PIPES | EMBEDDING_PIPES | {"ner"}:
-        return PipelineForms()
     lemmatizers = [nlp.get_pipe(name) for name, factory in factories.items() if factory == "lemmatizer"]
     rulers = [nlp.get_pipe(name) for name, factory in factories.items() if factory == "attribute_ruler"]
-    if len(lemmatizers) != 1 or len(rulers) > 1 or not RuleForms.supports(lemmatizers[0]):
+    if (
+        not set(factories.values()) <= LEMMA_PIPES | EMBEDDING_PIPES | {"ner"}
+        or len(lemmatizers) != 1
+        or len(rulers) > 1
+        or not RuleForms.supports(lemmatizers[0])
+    ):
+        if words_only:
+            raise WordsNeedPipeline(
+                f"the lemmas of spaCy pipeline {nlp.meta.get('name')!r} need its components"
+            )
         return PipelineForms()
     forms = RuleForms(lemmatizers[0], rulers[0] if rulers else None)
     for name, factory in factories.items():
-        if factory in LEMMA_PIPES:
+        if words_only or factory in LEMMA_PIPES:
             nlp.remove_pipe(name)
-    for name, factory in factories.items():
-        if factory in EMBEDDING_PIPES and not nlp.get_pipe(name).listening_components:
+    for name in nlp.pipe_names:
+        if nlp.get_pipe_meta(name).factory in EMBEDDING_PIPES and not nlp.get_pipe(name).listening_components:
             nlp.remove_pipe(name)
     return forms
+
+
+class WordsNeedPipeline(RuntimeError):
+    """The words-only half cannot be had without the pipeline's own components."""
 
 
 def chunks(text: str, limit: int) -> Iterator[tuple[int, str]]:

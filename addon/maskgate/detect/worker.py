@@ -7,10 +7,11 @@ mostly take turns. In a process of its own the second half truly runs beside the
 2 KB text takes the longer half's time instead of the sum of both.
 
 The worker holds its own secret engines and words-only recognizers, with only the spaCy parts
-they read (`maskgate.detect.pii.WordsModel`), not the entity recognizer's model. It serves one
-analysis at a time. Whatever it cannot do is done in this process instead, with the same
-recognizers and so the same findings: an analysis asked for while it is busy or still starting,
-and one it failed or died during. A worker that died is started again, a few times at most.
+they read (`PiiDetector` built `words_only`), not the entity recognizer's model. It loads while
+the detector's process loads, and serves one analysis at a time. Whatever it cannot do is done
+in the detector's process instead, with the same recognizers and so the same findings: an
+analysis asked for while it is busy or still starting, and one it failed or died during. A
+worker that died is started again, a few times at most.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from typing import NamedTuple
 
 from presidio_analyzer import RecognizerResult
 
-from maskgate.detect.pii import PiiDetector, WordsModel
+from maskgate.detect.pii import PiiDetector
 from maskgate.detect.secrets import SecretDetector
 from maskgate.detect.types import Detection
 from maskgate.policy import Policy
+from maskgate.schedule import checkpoint
 
 logger = logging.getLogger("maskgate")
 
@@ -46,6 +48,11 @@ MAX_STARTS = 4
 A worker that keeps dying costs a start each time; after that, all work stays in this process."""
 
 _READY = "ready"
+
+WARM_UP_TEXT = "Write to the office at info@example.com or call +1 212 555 0100 from 192.0.2.1."
+"""Touches every lazily loaded part once (spaCy, the phone and e-mail recognizers, the
+public suffix list), so the first real request is not the slow one: in the detector's process
+(`Detector.warm_up`) and in the worker's, before it says it is ready."""
 
 
 class WordsFound(NamedTuple):
@@ -59,7 +66,10 @@ class WordsFound(NamedTuple):
 
 def find_words(pii: PiiDetector, secrets: SecretDetector, text: str) -> WordsFound:
     """The words-only half of the analysis of `text`, in the calling thread."""
-    return WordsFound(secrets.detect(text), pii.words_only(text))
+    found = secrets.detect(text)
+    # On a large-body lane's thread, a small analysis may go first here (`maskgate.schedule`).
+    checkpoint()
+    return WordsFound(found, pii.words_only(text))
 
 
 _Compact = tuple[str, int, int, float, str]
@@ -79,11 +89,10 @@ class WordsWorker:
     `submit` may be called from several threads at once; `close` stops the process.
     """
 
-    def __init__(self, policy: Policy, words: WordsModel, here: Callable[[str], WordsFound]) -> None:
-        """`here` does the words-only half in this process, for what the worker cannot do."""
+    def __init__(self, policy: Policy, spacy_model: str) -> None:
+        """Start the worker for `policy` with `spacy_model` (as `resolve_spacy_model` gives it)."""
         self._policy = policy
-        self._words = words
-        self._here = here
+        self._model = spacy_model
         self._busy = threading.Lock()
         """Held from a text's submission until its answer is read: one analysis at a time."""
         self._starts = 0
@@ -93,9 +102,10 @@ class WordsWorker:
         self._ready = False
         self._start()
 
-    def submit(self, text: str) -> Callable[[], WordsFound] | None:
+    def submit(self, text: str) -> Callable[[], WordsFound | None] | None:
         """Send `text` to the worker, and return what waits for its answer; None when the worker
-        is busy, not started yet, or gone, and the caller should do the work itself.
+        is busy, not started yet, or gone. Either gives None when the worker could not finish:
+        the caller then does the work itself.
 
         What is returned must be called: until it is, the worker serves no one else.
         """
@@ -111,7 +121,7 @@ class WordsWorker:
             self._lost(pipe)
             self._busy.release()
             return None
-        return lambda: self._answer(pipe, text)
+        return lambda: self._answer(pipe)
 
     def ready(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the worker to be ready; True once it is."""
@@ -130,17 +140,17 @@ class WordsWorker:
             process.terminate()
             _exit_code(process)
 
-    def _answer(self, pipe: Connection, text: str) -> WordsFound:
+    def _answer(self, pipe: Connection) -> WordsFound | None:
         try:
             answer = pipe.recv()
         except (EOFError, OSError):
             self._lost(pipe)
-            answer = _Failed("the worker process exited")
+            return None
         finally:
             self._busy.release()
         if isinstance(answer, _Failed):
             logger.debug("maskgate: the words worker could not analyse a text: %s", answer.reason)
-            return self._here(text)
+            return None
         secrets, personal = answer
         return WordsFound(secrets, [_result(*compact) for compact in personal])
 
@@ -178,7 +188,7 @@ class WordsWorker:
         pipe = Connection(ours.detach())
         # A worker that dies before reading this is found out when it does not say it is ready.
         with contextlib.suppress(OSError):
-            pipe.send((self._policy, self._words))
+            pipe.send((self._policy, self._model))
         self._process, self._pipe, self._ready = process, pipe, False
         self._starts += 1
 
@@ -218,17 +228,21 @@ def _exit_code(process: subprocess.Popen[bytes]) -> int | None:
 
 
 def serve(fd: int) -> None:
-    """The worker process: build the words-only detectors from the rules and model parts the
-    proxy sends first, then analyse texts until the pipe closes (the proxy stopped or closed it)."""
+    """The worker process: build the words-only detectors from the rules and model the proxy
+    sends first, then analyse texts until the pipe closes (the proxy stopped or closed it)."""
     # Ctrl-C in a terminal reaches the whole process group; stopping is the proxy's to decide.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     pipe = Connection(fd)
-    policy, words = pipe.recv()
     try:
-        pii = PiiDetector(policy, words=words)
+        policy, model = pipe.recv()
+        pii = PiiDetector(policy, model, words_only=True)
         secrets = SecretDetector(policy)
+        find_words(pii, secrets, WARM_UP_TEXT)
+    except EOFError:
+        return  # the proxy is gone
     except Exception as e:
-        pipe.send(_Failed(f"{type(e).__name__}: {e}"))
+        with contextlib.suppress(OSError):
+            pipe.send(_Failed(f"{type(e).__name__}: {e}"))
         return
     # What was built lives as long as the process: the collector need not walk it again.
     gc.collect()
