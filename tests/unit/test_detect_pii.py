@@ -446,8 +446,13 @@ def test_a_recognizer_reading_entities_beside_the_entity_recognizer_fails_loudly
     assert [t.text for t in artifacts.tokens][:2] == ["Anna", "Kowalski"]
 
 
-def test_a_words_only_detector_finds_what_the_words_half_of_a_whole_one_finds(detector):
-    words = pii.PiiDetector(load_policy(), words_only=True)
+@pytest.fixture(scope="module")
+def words_only() -> pii.PiiDetector:
+    return pii.PiiDetector(load_policy(), words_only=True)
+
+
+def test_a_words_only_detector_finds_what_the_words_half_of_a_whole_one_finds(detector, words_only):
+    words = words_only
     assert words.recognizers and not any(isinstance(r, pii.ENTITY_READERS) for r in words.recognizers)
     assert not words._nlp.pipe_names and len(words._nlp.vocab.strings) < 10_000
     for text in SPLIT_TEXTS:
@@ -462,3 +467,14 @@ def test_words_alone_are_refused_where_lemmas_need_the_pipeline():
         pii._without_lemma_pipes(nlp, words_only=True)
     assert isinstance(pii._without_lemma_pipes(nlp), PipelineForms)
     assert nlp.pipe_names == ["entity_ruler"]
+
+
+def test_words_met_in_a_forgetting_block_leave_the_vocabulary_as_it_was(words_only):
+    strings = words_only._nlp.vocab.strings
+    before = len(strings)
+    with words_only.forgetting_words():
+        found = words_only.words_only("Zorblax Quintessor mailed zq@example.org about Vrenthold.")
+    assert len(strings) == before and "Zorblax" not in strings
+    assert [r.entity_type for r in found] == ["EMAIL_ADDRESS"]
+    words_only.words_only("Zorblax again")
+    assert "Zorblax" in strings

@@ -278,6 +278,13 @@ class PiiDetector:
             found += _shifted(self._beside_ner.run(chunk, artifacts, self._threshold), offset)
         return found
 
+    def forgetting_words(self) -> contextlib.AbstractContextManager[object]:
+        """A block after which the words its analyses added to the vocabulary are forgotten
+        (spaCy's memory zone). For a process that analyses one text at a time: every new word
+        would otherwise stay for good. Not around analyses on several threads at once, which
+        share the vocabulary."""
+        return self._nlp.memory_zone()
+
     def merged(self, *halves: list[RecognizerResult]) -> list[Detection]:
         """Both halves' findings as detections, each at or above its type's minimum score."""
         # Each half dropped what its own findings contain; this drops what the other half's do.

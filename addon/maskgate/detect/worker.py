@@ -254,7 +254,10 @@ def serve(fd: int) -> None:
         except (EOFError, OSError):
             return
         try:
-            found = find_words(pii, secrets, text)
+            # This process analyses one text at a time: the words each adds to the vocabulary
+            # can go after it, or the process would grow with every new word it meets.
+            with pii.forgetting_words():
+                found = find_words(pii, secrets, text)
         except Exception as e:
             # Only the type: the message may quote the text, and this process analyses it again.
             pipe.send(_Failed(type(e).__name__))
