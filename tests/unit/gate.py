@@ -61,6 +61,7 @@ class FakeDetector:
         if "NO_SUCH_TYPE" in policy.pii.entities:
             raise PolicyError(f"{policy.source}: pii.entities.NO_SUCH_TYPE: no recognizer finds this type")
         self._policy = policy
+        self.closed = False
         if FakeDetector.gate is not None:
             building, release = FakeDetector.gate
             building.set()
@@ -77,7 +78,8 @@ class FakeDetector:
         """Nothing to load."""
 
     def close(self) -> None:
-        """No worker process to stop."""
+        """No worker process to stop: only remembered."""
+        self.closed = True
 
 
 def write_rules(path: Path, *changes: tuple[str, str]) -> Path:

@@ -229,12 +229,15 @@ def test_running_polls_the_file_and_done_stops_it(rules, monkeypatch):
                 if FakeDetector.built == 2:
                     break
                 await asyncio.sleep(0.01)
+            assert not addon._rules.detector.closed
             addon.done()
             await asyncio.sleep(0)
             assert addon._poller.cancelled()
 
         asyncio.run(scenario())
         assert FakeDetector.built == 2
+        # The detector in service stops its worker process with the proxy.
+        assert addon._rules.detector.closed
 
 
 def test_runtime_option_change(rules, tmp_path):
