@@ -478,3 +478,18 @@ def test_words_met_in_a_forgetting_block_leave_the_vocabulary_as_it_was(words_on
     assert [r.entity_type for r in found] == ["EMAIL_ADDRESS"]
     words_only.words_only("Zorblax again")
     assert "Zorblax" in strings
+
+
+@pytest.mark.parametrize("first", ["ticket-a", "ticket-b"])
+def test_of_two_recognizers_finding_the_same_span_the_first_listed_is_credited(tmp_path, first):
+    rules = [
+        {"id": name, "type": "TICKET", "regex": r"\bTKT-\d{4}\b", "score": 0.8}
+        for name in ("ticket-a", "ticket-b")
+    ]
+    listed = sorted(rules, key=lambda rule: rule["id"] != first)
+    detector = pii.PiiDetector(
+        _policy_with({"EMAIL_ADDRESS": 0.5}, recognizers=tuple(listed)), _blank_model(tmp_path, "en")
+    )
+    # Presidio's registry gave its recognizers in a set's order, which changes from run to run.
+    for _ in range(20):
+        assert [d.recognizer for d in detector.detect("See TKT-1234.")] == [pii.RULE_PREFIX + first]

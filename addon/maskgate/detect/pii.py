@@ -309,7 +309,7 @@ class _Analysis:
     """Presidio's analysis with some of the recognizers, asked only for the types they find."""
 
     def __init__(self, engine: _LoadedSpacyEngine, recognizers: list[EntityRecognizer]) -> None:
-        registry = RecognizerRegistry(supported_languages=[engine.language])
+        registry = _OrderedRegistry(supported_languages=[engine.language])
         registry.recognizers = recognizers
         self.wanted = sorted({e for r in recognizers for e in r.supported_entities})
         self._analyzer = AnalyzerEngine(
@@ -327,6 +327,27 @@ class _Analysis:
             score_threshold=threshold,
             nlp_artifacts=artifacts,
         )
+
+
+class _OrderedRegistry(RecognizerRegistry):
+    """Presidio's registry, giving its recognizers in the order they were listed.
+
+    Presidio's own collects them in a set, whose order changes from run to run (and from process to
+    process). Where two recognizers find the same span of the same type at the same score, the
+    first one run is credited: in that order, always the same one.
+    """
+
+    def get_recognizers(
+        self,
+        language: str,
+        entities: list[str] | None = None,
+        all_fields: bool = False,
+        ad_hoc_recognizers: list[EntityRecognizer] | None = None,
+    ) -> list[EntityRecognizer]:
+        wanted = None if all_fields else set(entities or ())
+        listed = [*self.recognizers, *(ad_hoc_recognizers or ())]
+        in_language = [r for r in listed if r.supported_language == language]
+        return [r for r in in_language if wanted is None or not wanted.isdisjoint(r.supported_entities)]
 
 
 def _without_lemma_pipes(nlp: Language, *, words_only: bool = False) -> WordForms:
