@@ -8,6 +8,10 @@ allow list are dropped first.
 
 Results are remembered per text (`DetectionCache`): a detector is built for one policy, so
 its cache never serves results found under other rules.
+
+Each analysis has two halves run side by side: spaCy's entity recognizer here, and the secret
+engines with every other recognizer in a worker process (`maskgate.detect.worker`) when the
+detector has one and it is free, else on a second thread.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ class Detector:
     """Detects the policy's personal data and secrets in a text.
 
     Construction loads the spaCy pipeline and is slow (seconds); `detect` may be called
-    from several threads at once. Its only state is the cache of earlier results.
+    from several threads at once. Its state is the cache of earlier results, and the worker
+    process when it has one (`close` stops it; so does the detector's end).
     """
 
     def __init__(self, policy: Policy, spacy_model: str | None = None, *, worker: bool = False) -> None:
