@@ -5,7 +5,8 @@ takes connections, and until a first request through the proxy is answered (the 
 connections long before mitmproxy serves them). Each proxy starts several times with its CA
 already in place, as on a user's machine; plain mitmdump gives the floor. The aim is held
 against the first answer. Memory is the VmRSS of the mitmdump process, alone and with any child
-processes it started, read from /proc after start and every so many requests. The requests are
+processes it started, read from /proc once it stops growing after start (maskgate's worker loads
+after the proxy answers) and every so many requests. The requests are
 new 2 KB texts, prose and code in turns: a detection cache only fills up, so its bound and
 eviction show here.
 """
@@ -13,6 +14,7 @@ eviction show here.
 from __future__ import annotations
 
 import statistics
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ from bench.report import AIMS
 
 REQUEST_KB = 2
 SAMPLE_EVERY = 100
+SETTLE_S = 0.5
+SETTLE_LIMIT_S = 15.0
 
 
 def footprint(requests: int, starts: int, workdir: Path) -> dict[str, Any]:
@@ -68,7 +72,7 @@ def _start(
         running = stack.enter_context(proxy.mitmdump(scripts, upstream, confdir, workdir / f"{name}.log"))
         startup = proxy.wait_ready(running, marker)
         pid = running.process.pid
-        memory = [{"requests": 0, **proxy.rss_mb(pid)}]
+        memory = [{"requests": 0, **_settled_rss_mb(pid)}]
         failed = 0
         if requests:
             http = stack.enter_context(proxy.client(running))
@@ -87,6 +91,21 @@ def _start(
         "memory": memory,
         "failed": failed,
     }
+
+
+def _settled_rss_mb(pid: int) -> dict[str, float]:
+    """`proxy.rss_mb` once the proxy and its child processes (maskgate's worker, which loads
+    after the proxy answers) stop growing: two readings `SETTLE_S` apart within 1 MB, or at most
+    `SETTLE_LIMIT_S` after the start."""
+    deadline = time.monotonic() + SETTLE_LIMIT_S
+    before = proxy.rss_mb(pid)
+    while time.monotonic() < deadline:
+        time.sleep(SETTLE_S)
+        now = proxy.rss_mb(pid)
+        if abs(now["with_children_mb"] - before["with_children_mb"]) < 1:
+            return now
+        before = now
+    return before
 
 
 def _median(runs: list[dict[str, Any]], key: str) -> float | None:
