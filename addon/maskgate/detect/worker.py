@@ -213,10 +213,10 @@ main script of the proxy's process again, which only works for scripts written f
 
 
 def _import_path() -> list[str]:
-    """Where the worker finds maskgate (which may have been loaded as a mitmproxy script from a
-    directory of its own), then what this process's environment says."""
+    """Where this process found maskgate (maybe a mitmproxy script's directory) and everything
+    else: the worker imports from the same places, whatever put them on the path."""
     here = str(Path(__file__).resolve().parents[2])
-    return [here, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return list(dict.fromkeys([here, *filter(None, sys.path)]))
 
 
 def _exit_code(process: subprocess.Popen[bytes]) -> int | None:
