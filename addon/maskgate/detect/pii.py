@@ -239,8 +239,8 @@ class PiiDetector:
             *_rules_recognizers(policy),
         ]
         kept = [r for r in everything if wanted & set(r.supported_entities)]
-        after = [] if words_only else [r for r in kept if isinstance(r, ENTITY_READERS)]
-        self.recognizers = [r for r in kept if r in after or not isinstance(r, ENTITY_READERS)]
+        self.recognizers = [r for r in kept if not (words_only and isinstance(r, ENTITY_READERS))]
+        after = [r for r in self.recognizers if isinstance(r, ENTITY_READERS)]
         self._nlp = nlp
         self._engine = engine
         self._after_ner = _Analysis(engine, after)
