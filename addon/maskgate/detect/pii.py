@@ -64,9 +64,15 @@ faster without changing the entities found."""
 LEMMA_PIPES = frozenset({"tagger", "morphologizer", "attribute_ruler", "lemmatizer", "parser", "senter"})
 """Factories of components whose output Presidio reads only as lemmas, or not at all."""
 
-ENTITY_VOCABULARY = ("strings", "vectors")
-"""The parts of a pipeline's vocabulary only the entity recognizer reads (the tokenizer adds the
-strings it meets); the lookup tables, which give words their norms, stay."""
+UNREAD_VOCABULARY = ("strings",)
+"""The part of a pipeline's vocabulary nothing here reads: the strings of words never met, some
+700,000 in an English model (130 MB). They only turn hashes back into text, and the tokenizer adds
+the string of every word it meets; the entity recognizer reads words by their hashes. A pipeline
+whose own components stay (`_without_lemma_pipes`) keeps them: a tagger names its tags by them."""
+
+ENTITY_VOCABULARY = ("vectors",)
+"""The part of a pipeline's vocabulary only the entity recognizer reads; the lookup tables, which
+give words their norms, stay."""
 
 EMBEDDING_PIPES = frozenset({"tok2vec", "transformer"})
 """Factories of components that feed others: with no listener left, one only costs time."""
@@ -205,8 +211,7 @@ class PiiDetector:
     matrix products, which release the interpreter lock; every other recognizer needs only the
     words (`words_only`), and can run meanwhile on another thread or in another process. A
     detector built `words_only` holds that half alone, and of the spaCy pipeline only what it
-    reads: 25 MB instead of 270, without the entity recognizer and the vocabulary's strings and
-    vectors.
+    reads: 25 MB instead of 140, without the entity recognizer and the vocabulary's vectors.
     """
 
     def __init__(self, policy: Policy, spacy_model: str | None = None, *, words_only: bool = False) -> None:
@@ -217,10 +222,11 @@ class PiiDetector:
         self._entities = sorted(self._min_scores)
         model = resolve_spacy_model(spacy_model or rules.spacy_model)
         release_large_blocks()
-        exclude = [*UNUSED_PIPES, *ENTITY_VOCABULARY] if words_only else list(UNUSED_PIPES)
-        with model_ops():
-            nlp = spacy.load(model, exclude=exclude)
+        unread = [*UNREAD_VOCABULARY, *ENTITY_VOCABULARY] if words_only else UNREAD_VOCABULARY
+        nlp = _load(model, exclude=[*UNUSED_PIPES, *unread])
         forms = _without_lemma_pipes(nlp, words_only=words_only)
+        if isinstance(forms, PipelineForms):
+            nlp = _load(model, exclude=UNUSED_PIPES)
         if nlp.lang != rules.language:
             raise PolicyError(
                 f"{policy.source}: pii.language: {rules.language!r} does not match the spaCy "
@@ -350,13 +356,19 @@ class _OrderedRegistry(RecognizerRegistry):
         return [r for r in in_language if wanted is None or not wanted.isdisjoint(r.supported_entities)]
 
 
+def _load(model: str, exclude: Iterable[str]) -> Language:
+    with model_ops():
+        return spacy.load(model, exclude=list(exclude))
+
+
 def _without_lemma_pipes(nlp: Language, *, words_only: bool = False) -> WordForms:
     """Remove the components that only serve lemmas, where a rule lemmatizer's tables can stand
     in for them, and say where context enhancement finds a word's lemmas.
 
     Pipelines with components of other kinds (an entity ruler may match on tags), or with a
-    lemmatizer that is not rule-based, stay whole and keep their own lemmas; `words_only`, they
-    are refused (`WordsNeedPipeline`), and otherwise every component goes.
+    lemmatizer that is not rule-based, keep their own lemmas (`PipelineForms`): they are to stay
+    whole, and `words_only`, they are refused (`WordsNeedPipeline`). Otherwise, `words_only`,
+    every component goes.
     """
     factories = {name: nlp.get_pipe_meta(name).factory for name in nlp.pipe_names}
     lemmatizers = [nlp.get_pipe(name) for name, factory in factories.items() if factory == "lemmatizer"]
