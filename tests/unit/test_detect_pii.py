@@ -484,15 +484,51 @@ def test_words_alone_are_refused_where_lemmas_need_the_pipeline():
     assert nlp.pipe_names == ["entity_ruler"]
 
 
-def test_words_met_in_a_forgetting_block_leave_the_vocabulary_as_it_was(words_only):
-    strings = words_only._nlp.vocab.strings
+def test_words_are_kept_until_enough_are_known_then_forgotten_after_each_block(detector, monkeypatch):
+    analysis, strings = detector._pii, detector._pii._nlp.vocab.strings
+    monkeypatch.setattr(pii, "LEARNED_WORDS", 10**9)
+    with analysis.forgetting_words():
+        analysis.words_only("Quorvath wrote again.")
+    assert "Quorvath" in strings
+    monkeypatch.setattr(pii, "LEARNED_WORDS", 0)
     before = len(strings)
-    with words_only.forgetting_words():
-        found = words_only.words_only("Zorblax Quintessor mailed zq@example.org about Vrenthold.")
+    with analysis.forgetting_words():
+        found = analysis.words_only("Zorblax Quintessor mailed zq@example.org about Vrenthold.")
+        assert "Zorblax" in strings
     assert len(strings) == before and "Zorblax" not in strings
     assert [r.entity_type for r in found] == ["EMAIL_ADDRESS"]
-    words_only.words_only("Zorblax again")
-    assert "Zorblax" in strings
+
+
+def test_blocks_open_at_once_forget_their_words_when_the_last_one_ends(detector, monkeypatch):
+    monkeypatch.setattr(pii, "LEARNED_WORDS", 0)
+    analysis, strings = detector._pii, detector._pii._nlp.vocab.strings
+    inside, leave = threading.Event(), threading.Event()
+
+    def first_block() -> None:
+        with analysis.forgetting_words():
+            analysis.words_only("Blenwarth called.")
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=first_block)
+    thread.start()
+    assert inside.wait(10)
+    with analysis.forgetting_words():
+        analysis.entities("Crovantis called Blenwarth.")
+    # The first block still reads its words: none is forgotten while it is open.
+    assert "Blenwarth" in strings and "Crovantis" in strings
+    leave.set()
+    thread.join(10)
+    assert "Blenwarth" not in strings and "Crovantis" not in strings
+
+
+def test_an_analysis_forgets_its_new_words_once_enough_are_known(detector, monkeypatch):
+    monkeypatch.setattr(pii, "LEARNED_WORDS", 0)
+    strings = detector._pii._nlp.vocab.strings
+    before = len(strings)
+    text = "Please ask Margaret Thornton about the Zyxquillian invoice from 203.0.113.42."
+    assert {d.entity_type for d in detector.detect(text)} == {"PERSON", "IP_ADDRESS"}
+    assert len(strings) == before and "Zyxquillian" not in strings
 
 
 @pytest.mark.parametrize("first", ["ticket-a", "ticket-b"])

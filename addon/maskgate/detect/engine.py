@@ -90,12 +90,13 @@ class Detector:
     def _analyse(self, text: str) -> list[Detection]:
         # Each text is a safe point for a large request's analysis to let a small one go first.
         checkpoint()
-        words = self._words_beside(text)
-        try:
-            entities = self._pii.entities(text)
-        finally:
-            # Always read, even after an error: a worker serves no one else until it is.
-            found_by_words = words()
+        with self._pii.forgetting_words():
+            words = self._words_beside(text)
+            try:
+                entities = self._pii.entities(text)
+            finally:
+                # Always read, even after an error: a worker serves no one else until it is.
+                found_by_words = words()
         personal = self._pii.merged(entities, found_by_words.personal)
         # Names and places the entity recognizer reads into code are identifiers, not people;
         # a full name found once is masked wherever its parts appear again in the text.

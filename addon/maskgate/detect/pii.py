@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -73,6 +74,9 @@ whose own components stay (`_without_lemma_pipes`) keeps them: a tagger names it
 ENTITY_VOCABULARY = ("vectors",)
 """The part of a pipeline's vocabulary only the entity recognizer reads; the lookup tables, which
 give words their norms, stay."""
+
+LEARNED_WORDS = 50_000
+"""New words a pipeline keeps for good (see `PiiDetector.forgetting_words`)."""
 
 EMBEDDING_PIPES = frozenset({"tok2vec", "transformer"})
 """Factories of components that feed others: with no listener left, one only costs time."""
@@ -248,6 +252,10 @@ class PiiDetector:
         self.recognizers = [r for r in kept if not (words_only and isinstance(r, ENTITY_READERS))]
         after = [r for r in self.recognizers if isinstance(r, ENTITY_READERS)]
         self._nlp = nlp
+        self._loaded_words = len(nlp.vocab)
+        self._blocks_lock = threading.Lock()
+        self._open_blocks = 0
+        self._zone = contextlib.ExitStack()
         self._engine = engine
         self._after_ner = _Analysis(engine, after)
         self._beside_ner = _Analysis(engine, [r for r in self.recognizers if r not in after])
@@ -284,12 +292,28 @@ class PiiDetector:
             found += _shifted(self._beside_ner.run(chunk, artifacts, self._threshold), offset)
         return found
 
-    def forgetting_words(self) -> contextlib.AbstractContextManager[object]:
-        """A block after which the words its analyses added to the vocabulary are forgotten
-        (spaCy's memory zone). For a process that analyses one text at a time: every new word
-        would otherwise stay for good. Not around analyses on several threads at once, which
-        share the vocabulary."""
-        return self._nlp.memory_zone()
+    @contextlib.contextmanager
+    def forgetting_words(self) -> Iterator[None]:
+        """A block for analyses, after which the words they added to the vocabulary are
+        forgotten, once the pipeline has met `LEARNED_WORDS` words; until then they are kept.
+
+        Kept, a word is read again from the vocabulary and the tokenizer's cache instead of being
+        worked out anew, which is faster; forgotten, it frees its memory, or a process would grow
+        with every new word it meets. Blocks on several threads at once share one of spaCy's
+        memory zones, which spans the whole vocabulary: it begins with a block when no other is
+        open and ends with the last one open, so no analysis loses a word it still reads.
+        """
+        with self._blocks_lock:
+            if not self._open_blocks and len(self._nlp.vocab) - self._loaded_words >= LEARNED_WORDS:
+                self._zone.enter_context(self._nlp.memory_zone())
+            self._open_blocks += 1
+        try:
+            yield
+        finally:
+            with self._blocks_lock:
+                self._open_blocks -= 1
+                if not self._open_blocks:
+                    self._zone.close()
 
     def merged(self, *halves: list[RecognizerResult]) -> list[Detection]:
         """Both halves' findings as detections, each at or above its type's minimum score."""

@@ -254,8 +254,7 @@ def serve(fd: int) -> None:
         except (EOFError, OSError):
             return
         try:
-            # This process analyses one text at a time: the words each adds to the vocabulary
-            # can go after it, or the process would grow with every new word it meets.
+            # Once this process knows enough words, those a text adds go after it.
             with pii.forgetting_words():
                 found = find_words(pii, secrets, text)
         except Exception as e:
