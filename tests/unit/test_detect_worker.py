@@ -196,7 +196,6 @@ def test_a_detector_that_goes_stops_its_worker():
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_a_detector_that_fails_to_build_stops_its_worker(monkeypatch):
     started = []
 
