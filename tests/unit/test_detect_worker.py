@@ -133,6 +133,20 @@ def test_an_analysis_the_worker_died_during_is_done_here(detector, worker):
     assert here == [TEXTS[0], TEXTS[0]]
 
 
+def test_a_silent_worker_is_stopped_and_the_text_done_here(detector, worker, monkeypatch, caplog):
+    started, here = worker
+    monkeypatch.setattr(worker_module, "ANSWER_TIMEOUT_S", 0.5)
+    hung = started._process.pid
+    # Stopped, not dead: the pipe stays open, and no answer comes.
+    os.kill(hung, signal.SIGSTOP)
+    with caplog.at_level(logging.WARNING, logger="maskgate"):
+        assert detector._analyse(TEXTS[1]) == _in_process(detector, TEXTS[1])
+    assert "the words worker gave no answer in 0.5 s; stopping it" in caplog.text
+    assert "the words worker exited (code -9); starting it again" in caplog.text
+    assert here == [TEXTS[1], TEXTS[1]]
+    assert started.ready(READY_S) and started._process.pid != hung
+
+
 def test_a_worker_that_keeps_dying_is_given_up(detector, worker, monkeypatch, caplog):
     started, here = worker
     monkeypatch.setattr(worker_module, "MAX_STARTS", 2)

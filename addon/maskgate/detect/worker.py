@@ -47,6 +47,11 @@ MAX_STARTS = 4
 """How often a worker is started for one detector: once, and again after each of three deaths.
 A worker that keeps dying costs a start each time; after that, all work stays in this process."""
 
+ANSWER_TIMEOUT_S = 10.0
+"""How long an analysis waits for the worker's answer. Its texts are small (large bodies never
+use it) and take it well under a second; a worker silent for this long is taken for hung: it is
+killed, which counts as a death, and the text is analysed in this process."""
+
 _READY = "ready"
 
 WARM_UP_TEXT = "Write to the office at info@example.com or call +1 212 555 0100 from 192.0.2.1."
@@ -142,6 +147,9 @@ class WordsWorker:
 
     def _answer(self, pipe: Connection) -> WordsFound | None:
         try:
+            if not pipe.poll(ANSWER_TIMEOUT_S):
+                self._hung(pipe)
+                return None
             answer = pipe.recv()
         except (EOFError, OSError):
             self._lost(pipe)
@@ -191,6 +199,15 @@ class WordsWorker:
             pipe.send((self._policy, self._model))
         self._process, self._pipe, self._ready = process, pipe, False
         self._starts += 1
+
+    def _hung(self, pipe: Connection) -> None:
+        """The worker behind `pipe` did not answer in time: kill it, then go on as after a death."""
+        process = self._process
+        if pipe is not self._pipe or process is None:
+            return
+        logger.warning("maskgate: the words worker gave no answer in %g s; stopping it", ANSWER_TIMEOUT_S)
+        process.kill()
+        self._lost(pipe)
 
     def _lost(self, pipe: Connection) -> None:
         """The worker behind `pipe` is gone: start another while starts are left."""
